@@ -1,0 +1,132 @@
+// Type-checks conditions against the alert schema: every field exists, every operator fits the
+// field's type, every value is of that type, every regular expression compiles.
+import type * as A from '../ast.js';
+import { diagnostic, didYouMean, type Diagnostic } from '../diagnostics.js';
+import type { Scope } from './scope.js';
+
+export function checkCondition(expr: A.Expr, scope: Scope, diagnostics: Diagnostic[]): void {
+  switch (expr.kind) {
+    case 'and':
+    case 'or':
+      checkCondition(expr.left, scope, diagnostics);
+      checkCondition(expr.right, scope, diagnostics);
+      return;
+    case 'not':
+      checkCondition(expr.operand, scope, diagnostics);
+      return;
+    case 'during':
+      checkCalendarRef(expr.calendar, scope, diagnostics);
+      return;
+    case 'exists':
+      lookupField(expr.field, scope, diagnostics);
+      return;
+    case 'matches': {
+      const field = lookupField(expr.field, scope, diagnostics);
+      if (field !== undefined && field.type.kind !== 'text') {
+        diagnostics.push(diagnostic('E107', expr.span, `"matches" needs a text field; ${field.path.name} is ${describeType(field.type)}`, field.type.kind === 'enum' || field.type.kind === 'ordered' ? `use: ${field.path.name} in (…)` : undefined));
+      }
+      try {
+        new RegExp(`^(?:${expr.pattern.source})$`, expr.pattern.ignoreCase ? 'i' : '');
+      } catch (e) {
+        diagnostics.push(diagnostic('E109', expr.pattern.span, `this regular expression does not compile: ${(e as Error).message}`));
+      }
+      return;
+    }
+    case 'compare': {
+      const field = lookupField(expr.field, scope, diagnostics);
+      if (field === undefined) return;
+      const ordered = expr.op !== '=' && expr.op !== '!=';
+      if (ordered && field.type.kind !== 'number' && field.type.kind !== 'ordered') {
+        diagnostics.push(
+          diagnostic('E107', expr.span, `"${expr.op}" needs a number or an ordered field; ${field.path.name} is ${describeType(field.type)}`, field.type.kind === 'enum' ? `declare it ordered(…) if its values have an order` : undefined),
+        );
+        return;
+      }
+      checkLiteral(field, expr.value, diagnostics);
+      return;
+    }
+    case 'in': {
+      const field = lookupField(expr.field, scope, diagnostics);
+      if (field === undefined) return;
+      for (const value of expr.values) checkLiteral(field, value, diagnostics);
+      return;
+    }
+  }
+}
+
+export function lookupField(name: A.Named, scope: Scope, diagnostics: Diagnostic[]): A.FieldDecl | undefined {
+  const field = scope.fields.get(name.name);
+  if (field === undefined) {
+    diagnostics.push(diagnostic('E102', name.span, `the alert schema has no field "${name.name}"`, didYouMean(name.name, scope.fields.keys())));
+  }
+  return field;
+}
+
+export function checkCalendarRef(name: A.Named, scope: Scope, diagnostics: Diagnostic[]): void {
+  if (!scope.calendars.has(name.name)) {
+    diagnostics.push(diagnostic('E104', name.span, `no calendar is called "${name.name}"`, didYouMean(name.name, scope.calendars.keys())));
+  }
+}
+
+/** A value written in a rule file, checked against the field it is compared with. */
+export function checkLiteral(field: A.FieldDecl, value: A.Literal | A.DateTimeLit, diagnostics: Diagnostic[]): void {
+  const type = field.type;
+  const path = field.path.name;
+  const mismatch = (hint?: string): void => {
+    diagnostics.push(diagnostic('E107', value.span, `${path} is ${describeType(type)}, but ${describeLiteral(value)} is not`, hint));
+  };
+  switch (type.kind) {
+    case 'text':
+      if (value.kind === 'word') mismatch(`text values are quoted: "${value.value}"`);
+      else if (value.kind !== 'string') mismatch();
+      return;
+    case 'number':
+      if (value.kind !== 'number') mismatch();
+      return;
+    case 'timestamp':
+      if (value.kind !== 'datetime') mismatch('write a date-time like 2026-03-08T02:30Z');
+      return;
+    case 'enum':
+    case 'ordered': {
+      if (value.kind !== 'word' && value.kind !== 'string') {
+        mismatch(`one of: ${type.members.map((m) => m.name).join(', ')}`);
+        return;
+      }
+      const members = type.members.map((m) => m.name);
+      if (!members.includes(value.value)) {
+        diagnostics.push(
+          diagnostic('E108', value.span, `"${value.value}" is not one of ${path}'s values (${members.join(', ')})`, didYouMean(value.value, members)),
+        );
+      }
+      return;
+    }
+  }
+}
+
+export function describeType(type: A.FieldType): string {
+  switch (type.kind) {
+    case 'text':
+      return 'text';
+    case 'number':
+      return 'a number';
+    case 'timestamp':
+      return 'a timestamp';
+    case 'enum':
+      return `an enum (${type.members.map((m) => m.name).join(', ')})`;
+    case 'ordered':
+      return `ordered (${type.members.map((m) => m.name).join(' < ')})`;
+  }
+}
+
+function describeLiteral(value: A.Literal | A.DateTimeLit): string {
+  switch (value.kind) {
+    case 'string':
+      return `the text "${value.value}"`;
+    case 'number':
+      return `the number ${value.value}`;
+    case 'word':
+      return `the word ${value.value}`;
+    case 'datetime':
+      return `the date-time ${value.text}`;
+  }
+}

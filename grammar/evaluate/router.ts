@@ -1,0 +1,159 @@
+// route(alert, at, rosterLookup): the pure decision of which route takes an alert, who each
+// step of its ladder pages, over which channels, and with which words. No I/O, no clock.
+import type {
+  AlertRecord,
+  Builtins,
+  ChannelKind,
+  CompiledCalendar,
+  CompiledRoute,
+  CompiledSchema,
+  CompiledStep,
+  CompiledWorkflow,
+  TargetRef,
+} from '../ruleset.js';
+import { defaultChannels } from '../ruleset.js';
+import { isCalendarOpen } from './calendar.js';
+import { compileCondition, explainFalse, type EvalContext, type Predicate } from './condition.js';
+import type { Decision, RenderedMessages, ResolvedNotification, ResolvedStep, RosterLookup, RouteMatch, RouteMiss } from './decision.js';
+import { buildRouteIndex } from './route-index.js';
+import { renderTemplate } from './template.js';
+
+export interface RouteOptions {
+  /** Values the gateway knows once a page exists; rendered as `{link}` etc. when absent. */
+  readonly builtins?: Partial<Pick<Builtins, 'link' | 'ack_code' | 'page'>>;
+  /** Say why each earlier route did not match (default). Off on the hot path: it costs a pass over every route. */
+  readonly explain?: boolean;
+}
+
+export interface Router {
+  route(alert: AlertRecord, at: Date, roster: RosterLookup, options?: RouteOptions): Decision;
+  /** One step of a route's ladder, resolved at the instant it fires (who is on call then). */
+  resolveStep(routeOrder: number, stepIndex: number, at: Date, roster: RosterLookup): ResolvedStep;
+}
+
+export interface RouterInput {
+  readonly versionHash: string;
+  readonly schema: CompiledSchema;
+  readonly calendars: Readonly<Record<string, CompiledCalendar>>;
+  readonly workflows: readonly CompiledWorkflow[];
+  readonly routes: readonly CompiledRoute[];
+}
+
+export function createRouter(rules: RouterInput): Router {
+  const predicates: Predicate[] = rules.routes.map((r) => (r.condition === null ? () => true : compileCondition(r.condition, rules.schema)));
+  const index = buildRouteIndex(rules.routes);
+  const allOrders = rules.routes.map((r) => r.order);
+  const workflows = new Map(rules.workflows.map((w) => [w.name, w]));
+
+  const calendarContext = (atMs: number): EvalContext => {
+    const seen = new Map<string, boolean>();
+    return {
+      during(name) {
+        let open = seen.get(name);
+        if (open === undefined) {
+          const calendar = rules.calendars[name];
+          open = calendar !== undefined && isCalendarOpen(calendar, atMs);
+          seen.set(name, open);
+        }
+        return open;
+      },
+    };
+  };
+
+  const resolveStep = (route: CompiledRoute, step: CompiledStep, startMs: number, roster: RosterLookup): ResolvedStep => {
+    const dueMs = startMs + step.delayMs;
+    const open = step.window === null ? true : calendarContext(dueMs).during(step.window.calendar);
+    const active = step.window?.mode === 'outside' ? !open : open;
+    const notifications: ResolvedNotification[] = [];
+    for (const target of step.targets) {
+      const n = resolveTarget(route, target, step.channels, new Date(dueMs), roster);
+      if (!notifications.some((m) => m.target.name === n.target.name)) notifications.push(n);
+    }
+    return { index: step.index, delayMs: step.delayMs, unlessAcked: step.unlessAcked, active, notifications };
+  };
+
+  const resolveMatch = (route: CompiledRoute, alert: AlertRecord, atMs: number, roster: RosterLookup, options: RouteOptions): RouteMatch => {
+    const workflow = workflows.get(route.workflow)!;
+    const builtins: Builtins = {
+      link: options.builtins?.link ?? '{link}',
+      ack_code: options.builtins?.ack_code ?? '{ack_code}',
+      page: options.builtins?.page ?? '{page}',
+      workflow: route.workflow,
+      route: route.name,
+    };
+    const render = (t: CompiledRoute['templates']['sms']): string | null => (t === null ? null : renderTemplate(t, alert, builtins, rules.schema));
+    const { templates } = route;
+    const messages: RenderedMessages = {
+      sms: render(templates.sms),
+      voice: render(templates.voice),
+      pager: render(templates.pager),
+      push: templates.push === null ? null : { title: render(templates.push.title)!, body: render(templates.push.body)! },
+      detail: render(templates.detail),
+    };
+    return {
+      workflow: route.workflow,
+      route: route.name,
+      order: route.order,
+      stage: workflow.stage,
+      legacyPagerGroup: workflow.legacyPagerGroup,
+      steps: route.steps.map((s) => resolveStep(route, s, atMs, roster)),
+      repeat: route.repeat,
+      messages,
+    };
+  };
+
+  return {
+    route(alert, at, roster, options = {}) {
+      const atMs = at.getTime();
+      const ctx = calendarContext(atMs);
+      const explain = options.explain ?? true;
+      const misses: RouteMiss[] = [];
+      const matches: RouteMatch[] = [];
+      for (const order of explain ? allOrders : index.candidates(alert)) {
+        const route = rules.routes[order]!;
+        if (predicates[order]!(alert, ctx)) {
+          matches.push(resolveMatch(route, alert, atMs, roster, options));
+          if (!route.continues) break;
+        } else if (explain && matches.length === 0) {
+          misses.push({ workflow: route.workflow, route: route.name, reasons: explainFalse(route.condition!, alert, ctx, rules.schema) });
+        }
+      }
+      const [match, ...also] = matches;
+      return match === undefined
+        ? { kind: 'unmatched', rulesVersion: rules.versionHash, misses }
+        : { kind: 'matched', rulesVersion: rules.versionHash, match, also, misses };
+    },
+    resolveStep(routeOrder, stepIndex, at, roster) {
+      const route = rules.routes[routeOrder];
+      const step = route?.steps[stepIndex];
+      if (route === undefined || step === undefined) throw new RangeError(`no step ${stepIndex} in route ${routeOrder}`);
+      return resolveStep(route, step, at.getTime() - step.delayMs, roster);
+    },
+  };
+}
+
+function resolveTarget(route: CompiledRoute, target: TargetRef, channels: readonly ChannelKind[] | null, at: Date, roster: RosterLookup): ResolvedNotification {
+  switch (target.kind) {
+    case 'team':
+    case 'legacy-pager':
+      return { target, channels: channels ?? defaultChannels(target.kind), people: [], roster: 'not-a-role', fellBackFrom: null };
+    case 'person':
+      return { target, channels: channels ?? defaultChannels(target.kind), people: [{ id: `${target.roster}:${target.id}`, name: target.name }], roster: 'not-a-role', fellBackFrom: null };
+    case 'role': {
+      const onCall = roster.onCall(target, at);
+      const state = onCall.people.length === 0 ? 'empty' : onCall.stale ? 'stale' : 'ok';
+      const fallback = route.fallback;
+      if (state !== 'ok' && fallback !== null && (state === 'empty' ? fallback.whenEmpty : fallback.whenStale)) {
+        const people = fallback.target.kind === 'person' ? [{ id: `${fallback.target.roster}:${fallback.target.id}`, name: fallback.target.name }] : [];
+        return {
+          target: fallback.target,
+          channels: fallback.channels ?? defaultChannels(fallback.target.kind),
+          people,
+          roster: state,
+          fellBackFrom: { role: target.name, reason: state },
+        };
+      }
+      return { target, channels: channels ?? defaultChannels(target.kind), people: onCall.people, roster: state, fellBackFrom: null };
+    }
+  }
+}

@@ -1,0 +1,58 @@
+// The `pagerless` command line. Each command lives in its own file; this one only parses.
+import { Command, CommanderError, Option } from 'commander';
+import { processIo, type CliIo } from './io.js';
+import { rulesCheck, rulesDiagram, rulesExplain, rulesTest, type Format } from './rules.js';
+
+export async function main(argv: readonly string[], io: CliIo = processIo, now: () => Date = () => new Date()): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('pagerless')
+    .description('Pagerless: the notification gateway that retires pagers')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  const format = new Option('--format <format>', 'text or json').choices(['text', 'json']).default('text');
+
+  const rules = program.command('rules').description('check, test and explain the rule files');
+  rules
+    .command('check')
+    .description('compile the rules; exit 1 on errors, show warnings')
+    .argument('[dir]', 'rules directory', 'rules')
+    .addOption(format)
+    .action((dir: string, opts: { format: Format }) => {
+      exitCode = rulesCheck(dir, opts.format, io, now());
+    });
+  rules
+    .command('test')
+    .description('run the tests written in the rule files')
+    .argument('[dir]', 'rules directory', 'rules')
+    .action((dir: string) => {
+      exitCode = rulesTest(dir, io, now());
+    });
+  rules
+    .command('explain')
+    .description('route one alert and say why')
+    .argument('<alert>', 'alert JSON file')
+    .argument('[dir]', 'rules directory', 'rules')
+    .option('--at <instant>', 'ISO instant with offset, e.g. 2026-03-08T08:30Z (default: now)')
+    .addOption(format)
+    .action((alert: string, dir: string, opts: { at?: string; format: Format }) => {
+      exitCode = rulesExplain(alert, opts.at, dir, opts.format, io, now());
+    });
+  rules
+    .command('diagram')
+    .description('regenerate the grammar diagram in grammar/diagram/')
+    .action(() => {
+      exitCode = rulesDiagram(io);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof Error && 'code' in e && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) {
+      io.err(e.message);
+      return 2;
+    }
+    throw e;
+  }
+  return exitCode;
+}
