@@ -107,7 +107,7 @@ function lowerWorkflow(w: A.WorkflowDecl, routes: readonly CompiledRoute[]): Com
     // A workflow that names no stage has no pagers to retire: it is fully on Pagerless.
     stage: (w.stage?.name as Stage | undefined) ?? (w.legacyPagerGroup === null ? 'retired' : 'legacy'),
     targets: {
-      ack: t?.ackPercentile == null ? null : { percentile: percentileOf(t.ackPercentile.percentile.name)!, withinMs: t.ackPercentile.within.ms },
+      ack: t === null || t.ackPercentile === null ? null : { percentile: percentileOf(t.ackPercentile.percentile.name)!, withinMs: t.ackPercentile.within.ms },
       missedAtMostPercent: t?.missedAtMost?.percent ?? null,
       escalatedAtMostPercent: t?.escalatedAtMost?.percent ?? null,
       overMs: t?.over?.ms ?? null,
