@@ -94,6 +94,8 @@ function checkTarget(target: A.Named, channels: readonly A.Named[] | null, workf
   const kind = targetKind(target.name, scope);
   if (kind === undefined) {
     diagnostics.push(diagnostic('E103', target.span, `no role, team or person is called "${target.name}"`, didYouMean(target.name, [...scope.who.keys(), legacyPagerTarget])));
+    // Still check the channel names: a role reaches every channel, so only unknown names show.
+    checkChannels(channels, 'role', target.name, diagnostics);
     return;
   }
   if (kind === 'legacy-pager') {
