@@ -395,8 +395,10 @@ export class AstBuilder {
       }
       if (raw[i] === '{') {
         const close = raw.indexOf('}', i);
-        if (close < 0) {
-          this.diagnostics.push(diagnostic('E115', { ...base, col: base.col + 1 + i, endCol: base.endCol }, 'placeholder is not closed', 'close it with "}", or write "{{" for a literal brace'));
+        const reopened = raw.indexOf('{', i + 1);
+        if (close < 0 || (reopened >= 0 && reopened < close)) {
+          const end = close < 0 || reopened < close ? (reopened >= 0 ? reopened - 1 : raw.length - 1) : close;
+          this.diagnostics.push(diagnostic('E115', { ...base, col: base.col + 1 + i, endCol: base.col + 1 + end }, 'placeholder is not closed', 'close it with "}", or write "{{" for a literal brace'));
           break;
         }
         if (literal !== '') segments.push({ kind: 'text', text: unescape(literal) });

@@ -114,30 +114,38 @@ export function diagnosticsToJson(diagnostics: readonly Diagnostic[]): object[] 
   }));
 }
 
-/** "did you mean …" from the known names, by edit distance; undefined when nothing is close. */
+/**
+ * "did you mean …" from the known names, by edit distance (a swap of two letters counts once);
+ * undefined when nothing is close. Ties go to a name the word starts with, or that starts it.
+ */
 export function didYouMean(word: string, known: Iterable<string>): string | undefined {
+  const w = word.toLowerCase();
   let best: string | undefined;
-  let bestDistance = Infinity;
+  let bestScore = Infinity;
   for (const candidate of known) {
-    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
+    const c = candidate.toLowerCase();
+    const related = w.startsWith(c) || c.startsWith(w) ? 0 : 0.5;
+    const score = editDistance(w, c) + related;
+    if (score < bestScore) {
       best = candidate;
-      bestDistance = d;
+      bestScore = score;
     }
   }
   const allowed = Math.max(1, Math.floor(word.length / 3));
-  return best !== undefined && bestDistance <= allowed ? `did you mean "${best}"?` : undefined;
+  return best !== undefined && Math.floor(bestScore) <= allowed ? `did you mean "${best}"?` : undefined;
 }
 
+/** Optimal string alignment distance: insertions, deletions, substitutions, adjacent swaps. */
 function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
   for (let i = 1; i <= a.length; i++) {
-    const current = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
     }
-    previous = current;
   }
-  return previous[b.length]!;
+  return d[a.length]![b.length]!;
 }

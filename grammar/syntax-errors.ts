@@ -45,6 +45,19 @@ const ruleDescriptions: Record<string, string> = {
   expectation: 'an expectation',
 };
 
+/**
+ * The words that may start a statement inside a block. When a block's `}` is expected, the
+ * likely mistake is a misspelt statement word, so the message lists them and the hint guesses.
+ */
+const templateWords = ['sms', 'voice', 'pager', 'push', 'detail', 'let'];
+const statementWords: Record<string, readonly string[]> = {
+  routeDecl: ['notify', 'repeat', 'fallback', 'continue', ...templateWords],
+  workflowDecl: ['route', 'legacy-pager-group', 'stage', 'target', 'fallback', ...templateWords],
+  calendarDecl: ['except', 'daily', 'weekdays', 'weekends', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'],
+  testDecl: ['alert', 'at', 'given', 'expect'],
+};
+const declarationWords = ['schema', 'calendar', 'holidays', 'role', 'team', 'person', 'workflow', 'test'];
+
 /** Hints found while building messages, keyed by the offending token; read by the caller. */
 export const syntaxHints = new Map<IToken, string>();
 
@@ -63,6 +76,12 @@ function rememberHint(actual: IToken, expected: readonly TokenType[]): void {
   if (hint !== undefined) syntaxHints.set(actual, hint);
 }
 
+function declarationExpected(actual: IToken): string {
+  const hint = didYouMean(actual.image, declarationWords);
+  if (hint !== undefined) syntaxHints.set(actual, hint);
+  return `expected a declaration (${declarationWords.join(', ')}), but found ${found(actual)}`;
+}
+
 function describeAlternatives(paths: readonly (readonly TokenType[])[]): string {
   const labels = [...new Set(paths.map((p) => (p[0] === undefined ? 'the end' : tokenLabel(p[0]))))];
   return labels.length === 1 ? labels[0]! : `one of ${labels.join(', ')}`;
@@ -70,11 +89,18 @@ function describeAlternatives(paths: readonly (readonly TokenType[])[]): string 
 
 export const rulesErrorMessages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage({ expected, actual, ruleName }) {
+    if (expected.name === 'EOF') return declarationExpected(actual);
+    const statements = statementWords[ruleName];
+    if (expected.name === 'RCurly' && statements !== undefined) {
+      const hint = didYouMean(actual.image, statements);
+      if (hint !== undefined) syntaxHints.set(actual, hint);
+      return `expected '}' or a statement (${statements.join(', ')})${where(ruleName)}, but found ${found(actual)}`;
+    }
     rememberHint(actual, [expected]);
     return `expected ${tokenLabel(expected)}${where(ruleName)}, but found ${found(actual)}`;
   },
   buildNotAllInputParsedMessage({ firstRedundant }) {
-    return `expected a declaration (schema, calendar, holidays, role, team, person, workflow or test), but found ${found(firstRedundant)}`;
+    return declarationExpected(firstRedundant);
   },
   buildNoViableAltMessage({ expectedPathsPerAlt, actual, ruleName }) {
     const paths = expectedPathsPerAlt.flat();

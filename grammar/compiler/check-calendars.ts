@@ -6,7 +6,7 @@ import type * as A from '../ast.js';
 import { diagnostic, didYouMean, type Diagnostic } from '../diagnostics.js';
 import { clockChanges, formatMinute, type ClockChange } from '../time/clock-changes.js';
 import { dayWords, parseDays } from '../time/days.js';
-import { holidayCodeProblem, knownCountryCodes } from '../time/holidays.js';
+import { holidayCodeProblem, knownCountryCodes, knownStateCodes } from '../time/holidays.js';
 import type { Scope } from './scope.js';
 
 export interface CalendarCheckOptions {
@@ -36,7 +36,11 @@ export function checkCalendars(scope: Scope, options: CalendarCheckOptions, diag
       if (exception.kind === 'country-holidays') {
         const problem = holidayCodeProblem(exception.code.value);
         if (problem !== null) {
-          diagnostics.push(diagnostic('E105', exception.code.span, problem, didYouMean(exception.code.value.split('-')[0]!, knownCountryCodes()) ?? 'use a country code like "US", or "US-IL" for a state'));
+          const [country = '', state] = exception.code.value.split('-');
+          const hint = state !== undefined && knownCountryCodes().includes(country)
+            ? didYouMean(state, knownStateCodes(country))
+            : didYouMean(country, knownCountryCodes());
+          diagnostics.push(diagnostic('E105', exception.code.span, problem, hint ?? 'use a country code like "US", or "US-IL" for a state'));
         }
       } else if (exception.kind === 'holiday-set' && !scope.holidaySets.has(exception.set.name)) {
         diagnostics.push(diagnostic('E105', exception.set.span, `no holiday set is called "${exception.set.name}"`, didYouMean(exception.set.name, scope.holidaySets.keys()) ?? 'for a country\'s public holidays write its code in quotes: except holidays "US"'));

@@ -26,9 +26,11 @@ export function checkCondition(expr: A.Expr, scope: Scope, diagnostics: Diagnost
         diagnostics.push(diagnostic('E107', expr.span, `"matches" needs a text field; ${field.path.name} is ${describeType(field.type)}`, field.type.kind === 'enum' || field.type.kind === 'ordered' ? `use: ${field.path.name} in (…)` : undefined));
       }
       try {
-        new RegExp(`^(?:${expr.pattern.source})$`, expr.pattern.ignoreCase ? 'i' : '');
+        new RegExp(expr.pattern.source, expr.pattern.ignoreCase ? 'i' : '');
+        new RegExp(`^(?:${expr.pattern.source})$`);
       } catch (e) {
-        diagnostics.push(diagnostic('E109', expr.pattern.span, `this regular expression does not compile: ${(e as Error).message}`));
+        const reason = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '');
+        diagnostics.push(diagnostic('E109', expr.pattern.span, `this regular expression does not compile: ${reason}`, 'escape characters that have a meaning in patterns, like \\( or \\+'));
       }
       return;
     }

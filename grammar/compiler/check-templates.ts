@@ -27,7 +27,7 @@ export function checkTemplates(scope: Scope, diagnostics: Diagnostic[]): void {
         diagnostic(
           'E114',
           route.decl.name?.span ?? route.decl.span,
-          `route ${route.name} pages over ${channel}, but neither it nor workflow ${route.workflow.name.name} has a ${channel} template`,
+          `route ${route.name} pages over ${channel}, but neither it nor workflow ${route.workflow.name.name} has ${channel === 'sms' ? 'an' : 'a'} ${channel} template`,
           channel === 'push' ? 'add: push "title" / "body"' : `add: ${channel} "… {link}"`,
         ),
       );

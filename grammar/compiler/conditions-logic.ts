@@ -115,6 +115,20 @@ export function conjuncts(e: A.Expr | null): A.Expr[] {
   return e.kind === 'and' ? [...conjuncts(e.left), ...conjuncts(e.right)] : [e];
 }
 
+/** Whether the ranges on one field leave no number between them. */
+function emptyRange(constraints: readonly Constraint[]): boolean {
+  let lo = -Infinity;
+  let loIn = false;
+  let hi = Infinity;
+  let hiIn = false;
+  for (const c of constraints) {
+    if (c.kind !== 'range') continue;
+    if (c.lo > lo || (c.lo === lo && !c.loIn)) [lo, loIn] = [c.lo, c.loIn];
+    if (c.hi < hi || (c.hi === hi && !c.hiIn)) [hi, hiIn] = [c.hi, c.hiIn];
+  }
+  return lo > hi || (lo === hi && !(loIn && hiIn));
+}
+
 /** A reason the condition can never hold, or null when it might. */
 export function contradiction(e: A.Expr | null, scope: Scope): string | null {
   const parts = conjuncts(e);
@@ -127,6 +141,7 @@ export function contradiction(e: A.Expr | null, scope: Scope): string | null {
     }
   }
   for (const [field, constraints] of byField) {
+    if (emptyRange(constraints)) return `no number is in every range given for ${field}`;
     const sets = constraints.filter((c): c is Extract<Constraint, { kind: 'in' }> => c.kind === 'in');
     if (sets.length === 0) continue;
     const allowed = [...sets[0]!.values].filter((v) =>

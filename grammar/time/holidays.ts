@@ -21,6 +21,10 @@ export function knownCountryCodes(): string[] {
   return Object.keys(countries);
 }
 
+export function knownStateCodes(country: string): string[] {
+  return Object.keys(new Holidays().getStates(country) ?? {});
+}
+
 /** Whether a local date (YYYY-MM-DD) is a public holiday in the set. */
 export function isPublicHoliday(code: string, localDate: string): boolean {
   const year = Number(localDate.slice(0, 4));

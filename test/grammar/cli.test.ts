@@ -34,7 +34,7 @@ describe('pagerless rules check', () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain(`${file}:`);
     expect(r.out).toContain('error E103: no role, team or person is called "ordering-provder"');
-    expect(r.out).toContain('^^^^^^^^^^^^^^^^^');
+    expect(r.out).toContain(`|            ${'^'.repeat('ordering-provder'.length)}\n`);
     expect(r.out).toContain('hint: did you mean "ordering-provider"?');
   });
 

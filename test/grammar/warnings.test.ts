@@ -26,6 +26,7 @@ describe('shadowed routes (W201)', () => {
     ['an earlier route that continues', 'route a { notify provider at 0m continue }', 'route b when source = lab { notify provider at 0m }'],
     ['a negation that also admits a missing field', 'route a when flag != HH { notify provider at 0m }', 'route b when not flag = HH { notify provider at 0m }'],
     ['disjoint ranges', 'route a when value < 5 { notify provider at 0m }', 'route b when value >= 5 { notify provider at 0m }'],
+    ['an overlapping range', 'route a when value > 5 { notify provider at 0m }', 'route b when value >= 5 and value <= 9 { notify provider at 0m }'],
   ])('stays quiet for %s', (_, first, second) => {
     expect(warnings(`workflow w { ${t} ${first} ${second} }`, 'W201')).toEqual([]);
   });
@@ -36,6 +37,8 @@ describe('routes that can never match (W202)', () => {
     ['flag = HH and flag = LL'],
     ['priority > stat'],
     ['value > 5 and value in (1, 2)'],
+    ['value > -5 and value < -10'],
+    ['value >= 3 and value < 3'],
     ['during day and not during day'],
   ])('%s', (condition) => {
     const found = warnings(`calendar day in "UTC" { daily 08:00-17:00 } workflow w { ${t} route r when ${condition} { notify provider at 0m } }`, 'W202');
