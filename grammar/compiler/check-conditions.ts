@@ -36,7 +36,7 @@ export function checkCondition(expr: A.Expr, scope: Scope, diagnostics: Diagnost
     }
     case 'compare': {
       const field = lookupField(expr.field, scope, diagnostics);
-      if (field === undefined) return;
+      if (field === undefined || timestampCompared(field, expr.span, diagnostics)) return;
       const ordered = expr.op !== '=' && expr.op !== '!=';
       if (ordered && field.type.kind !== 'number' && field.type.kind !== 'ordered') {
         diagnostics.push(
@@ -49,11 +49,18 @@ export function checkCondition(expr: A.Expr, scope: Scope, diagnostics: Diagnost
     }
     case 'in': {
       const field = lookupField(expr.field, scope, diagnostics);
-      if (field === undefined) return;
+      if (field === undefined || timestampCompared(field, expr.span, diagnostics)) return;
       for (const value of expr.values) checkLiteral(field, value, diagnostics);
       return;
     }
   }
+}
+
+/** Conditions read an alert as it is, not against a clock: a timestamp can only be tested with `exists`. */
+function timestampCompared(field: A.FieldDecl, span: A.Span, diagnostics: Diagnostic[]): boolean {
+  if (field.type.kind !== 'timestamp') return false;
+  diagnostics.push(diagnostic('E107', span, `${field.path.name} is a timestamp; a condition can only ask whether it exists`, `write: ${field.path.name} exists; to route by time of day use a calendar: during <calendar>`));
+  return true;
 }
 
 export function lookupField(name: A.Named, scope: Scope, diagnostics: Diagnostic[]): A.FieldDecl | undefined {

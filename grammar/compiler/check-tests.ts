@@ -4,6 +4,7 @@ import { DateTime, IANAZone } from 'luxon';
 import type * as A from '../ast.js';
 import { diagnostic, didYouMean, type Diagnostic } from '../diagnostics.js';
 import { channelKinds } from '../ruleset.js';
+import { localToInstant } from '../time/local-time.js';
 import { checkLiteral, lookupField } from './check-conditions.js';
 import { legacyPagerTarget, type Scope } from './scope.js';
 
@@ -73,7 +74,7 @@ function checkDateTime(dt: A.DateTimeLit, diagnostics: Diagnostic[]): void {
     diagnostics.push(diagnostic('E118', dt.span, `${dt.text} is a local time without a zone`, `add the zone: at ${dt.text} in "America/Chicago", or write UTC with Z`));
     return;
   }
-  if (!DateTime.fromISO(dt.text, { zone: dt.zone?.value ?? 'utc', setZone: hasOffset }).isValid) {
+  if (!(hasOffset ? DateTime.fromISO(dt.text, { setZone: true }).isValid : localToInstant(dt.text, dt.zone!.value) !== null)) {
     diagnostics.push(diagnostic('E111', dt.span, `${dt.text} is not a real date and time`));
   }
 }

@@ -21,6 +21,7 @@ import type {
   TargetRef,
 } from '../ruleset.js';
 import { parseDays } from '../time/days.js';
+import { localToInstant } from '../time/local-time.js';
 import { percentileOf } from './check-workflows.js';
 import { legacyPagerTarget, type Scope, type ScopedRoute } from './scope.js';
 import { expandTemplate, letEnv, templatesByChannel, type LetEnv } from './templates.js';
@@ -203,10 +204,10 @@ export function lowerTests(scope: Scope): RuleTest[] {
   });
 }
 
-/** A rule file's date-time as an instant; a local time that does not exist moves forward (RFC 5545). */
+/** A rule file's date-time as an instant: with its own offset, or read in its zone (RFC 5545). */
 export function instantOf(dt: A.DateTimeLit): Date {
-  const hasOffset = /(Z|[+-]\d{2}:\d{2})$/.test(dt.text);
-  return DateTime.fromISO(dt.text, { zone: dt.zone?.value ?? 'utc', setZone: hasOffset }).toJSDate();
+  if (/(Z|[+-]\d{2}:\d{2})$/.test(dt.text)) return DateTime.fromISO(dt.text, { setZone: true }).toJSDate();
+  return localToInstant(dt.text, dt.zone?.value ?? 'UTC')!;
 }
 
 function deepFreeze<T>(value: T): T {

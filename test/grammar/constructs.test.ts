@@ -116,3 +116,18 @@ test "t" { alert { source: lab, observed_at: 2026-03-08T02:30:00-06:00 } at 2026
     expect(codes(r.diagnostics.filter((d) => d.severity === 'error'))).toEqual(['E115', 'E102', 'E108', 'E103', 'E106']);
   });
 });
+
+describe('instants in rule tests', () => {
+  it('a local time that happens twice means its first occurrence; one that does not exist lands after the jump (RFC 5545)', async () => {
+    const { localToInstant } = await import('../../grammar/time/local-time.js');
+    expect(localToInstant('2026-11-01T01:30', 'America/Chicago')!.toISOString()).toBe('2026-11-01T06:30:00.000Z'); // 01:30 CDT
+    expect(localToInstant('2026-03-08T02:30', 'America/Chicago')!.toISOString()).toBe('2026-03-08T08:30:00.000Z'); // = 03:30 CDT
+    expect(localToInstant('2026-07-01T10:00', 'America/Chicago')!.toISOString()).toBe('2026-07-01T15:00:00.000Z');
+    expect(localToInstant('2026-10-25T01:30', 'Europe/London')!.toISOString()).toBe('2026-10-25T00:30:00.000Z'); // 01:30 BST
+  });
+
+  it('a timestamp field cannot be compared in a condition, only tested with exists', () => {
+    const r = compile('workflow w { push "P" / "x" route r when observed_at = "2026" { notify provider at 0m } }');
+    expect(r.diagnostics.filter((d) => d.code === 'E107').map((d) => d.message)).toEqual(['observed_at is a timestamp; a condition can only ask whether it exists']);
+  });
+});
