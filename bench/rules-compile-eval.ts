@@ -490,7 +490,7 @@ function measureScenario(ruleSet: RuleSet, scenario: Scenario): ScenarioStats {
     }
   });
   const index = buildRouteIndex(ruleSet.routes);
-  const candidatesMean = scenario.probes.reduce((s, p) => s + index.candidates(p.alert).length, 0) / scenario.probes.length;
+  const candidatesMean = scenario.probes.reduce((s, p) => s + [...index.candidates(p.alert)].length, 0) / scenario.probes.length;
   const fast = measureMode(ruleSet, scenario, expected, false);
   const slow = measureMode(ruleSet, scenario, expected, true);
   return {
@@ -633,7 +633,7 @@ function main(): void {
     evaluation,
     routeIndex: [bigCompiled.ruleSet, smallCompiled.ruleSet].map((rs) => {
       const index = buildRouteIndex(rs.routes);
-      return { routes: rs.routes.length, indexedFields: index.indexedFields, alwaysEvaluated: index.candidates({}).length };
+      return { routes: rs.routes.length, indexedFields: index.indexedFields, alwaysEvaluated: [...index.candidates({})].length };
     }),
     scaling,
     aims: { compileUnder1s: bigCompiled.stats.maxMs < 1000, mismatches },

@@ -15,7 +15,23 @@ type Constraint =
 
 const key = (l: A.Literal): string => (l.kind === 'number' ? `#${l.value}` : l.value);
 
-function constraintOf(e: A.Expr, scope: Scope): { field: string; c: Constraint } | null {
+type FieldConstraint = { readonly field: string; readonly c: Constraint } | null;
+
+// The shadowing pass compares every route with every earlier one; an atom's constraint and
+// printed form are worked out once per atom, not once per comparison.
+const constraints = new WeakMap<A.Expr, FieldConstraint>();
+const printed = new WeakMap<A.Expr, string>();
+
+function constraintOf(e: A.Expr, scope: Scope): FieldConstraint {
+  let found = constraints.get(e);
+  if (found === undefined) {
+    found = computeConstraint(e, scope);
+    constraints.set(e, found);
+  }
+  return found;
+}
+
+function computeConstraint(e: A.Expr, scope: Scope): FieldConstraint {
   if (e.kind === 'not') {
     const inner = constraintOf(e.operand, scope);
     if (inner === null) return null;
@@ -89,7 +105,16 @@ function subsumes(a: Constraint, b: Constraint): boolean {
 }
 
 function sameExpr(a: A.Expr, b: A.Expr): boolean {
-  return JSON.stringify(a, dropSpans) === JSON.stringify(b, dropSpans);
+  return print(a) === print(b);
+}
+
+function print(e: A.Expr): string {
+  let text = printed.get(e);
+  if (text === undefined) {
+    text = JSON.stringify(e, dropSpans);
+    printed.set(e, text);
+  }
+  return text;
 }
 
 function dropSpans(k: string, v: unknown): unknown {

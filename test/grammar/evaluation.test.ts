@@ -271,3 +271,17 @@ describe('alert validation', () => {
     expect(v.issues.map((i) => i.field)).toEqual(['source', 'value', 'observed_at', 'extra']);
   });
 });
+
+describe('the route index', () => {
+  it('lists a route once even when its in (…) repeats a value, and keeps continue semantics', () => {
+    const rules = compileOk(`workflow w { push "P" / "x"
+  route a when test in ("K", "K") and source = lab { notify provider at 0m continue }
+  route b when test = "Z" { notify provider at 0m }
+  route c when test = "Y" { notify provider at 0m }
+  route d when source = lab { notify provider at 0m } }`);
+    for (const explain of [false, true]) {
+      const d = rules.route(alertOf(rules, { source: 'lab', test: 'K' }), new Date('2026-07-01T15:00Z'), roster(), { explain });
+      expect(d.kind === 'matched' && [d.match.route, ...d.also.map((m) => m.route)]).toEqual(['a', 'd']);
+    }
+  });
+});
