@@ -59,7 +59,8 @@ function check(e: Expectation, d: Decision): { expected: string; actual: string 
       const expected = e.texts.map((t) => JSON.stringify(t.value)).join(' / ');
       if (matched === null) return { expected: `${e.channel} ${expected}`, actual: none() };
       const m = matched.messages;
-      const actualTexts = e.channel === 'push' ? (m.push === null ? null : [m.push.title, m.push.body]) : m[e.channel] === null ? null : [m[e.channel]!];
+      const single = e.channel === 'detail' ? matched.renderDetail() : e.channel === 'push' ? null : m[e.channel];
+      const actualTexts = e.channel === 'push' ? (m.push === null ? null : [m.push.title, m.push.body]) : single === null ? null : [single];
       const actual = actualTexts === null ? `no ${e.channel} template` : actualTexts.map((t) => JSON.stringify(t)).join(' / ');
       return actual === expected ? null : { expected: `${e.channel} ${expected}`, actual: `${e.channel} ${actual}` };
     }
@@ -67,7 +68,7 @@ function check(e: Expectation, d: Decision): { expected: string; actual: string 
 }
 
 function describeNotification(n: ResolvedNotification): string {
-  const fallback = n.fellBackFrom === null ? '' : ` (fallback for ${n.fellBackFrom.role}: roster ${n.fellBackFrom.reason})`;
+  const fallback = n.standsInFor.map((s) => ` (fallback for ${s.role}: roster ${s.reason})`).join('');
   return `${n.target.name} via ${n.channels.join(', ')}${fallback}`;
 }
 

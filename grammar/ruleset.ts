@@ -115,6 +115,11 @@ export type Builtins = Readonly<Record<BuiltinName, string>>;
 export const templateFilters = ['upper', 'lower', 'trim'] as const;
 export type TemplateFilter = (typeof templateFilters)[number];
 
+export function applyFilters(value: string, filters: readonly string[]): string {
+  return filters.reduce((v, f) => (f === 'upper' ? v.toUpperCase() : f === 'lower' ? v.toLowerCase() : f === 'trim' ? v.trim() : v), value);
+}
+
+
 export interface CompiledRoute {
   /** Position in first-match order across the whole rule set. */
   readonly order: number;

@@ -111,6 +111,7 @@ export const rulesErrorMessages: IParserErrorMessageProvider = {
   buildEarlyExitMessage({ expectedIterationPaths, actual, ruleName }) {
     const first = actual[0]!;
     rememberHint(first, expectedIterationPaths.map((p) => p[0]).filter((t): t is TokenType => t !== undefined));
-    return `expected at least one ${describeAlternatives(expectedIterationPaths)}${where(ruleName)}, but found ${found(first)}`;
+    const expected = describeAlternatives(expectedIterationPaths);
+    return `expected at least ${expected.startsWith('one of ') ? expected : `one ${expected}`}${where(ruleName)}, but found ${found(first)}`;
   },
 };

@@ -25,6 +25,12 @@ export function checkCondition(expr: A.Expr, scope: Scope, diagnostics: Diagnost
       if (field !== undefined && field.type.kind !== 'text') {
         diagnostics.push(diagnostic('E107', expr.span, `"matches" needs a text field; ${field.path.name} is ${describeType(field.type)}`, field.type.kind === 'enum' || field.type.kind === 'ordered' ? `use: ${field.path.name} in (…)` : undefined));
       }
+      if (nestedRepetition(expr.pattern.source)) {
+        diagnostics.push(
+          diagnostic('E109', expr.pattern.span, 'this pattern repeats a group that itself repeats, which can take exponential time on some alerts and stall routing', 'repeat the group once, e.g. /(\\w+\\s)*/ → /[\\w\\s]*/'),
+        );
+        return;
+      }
       try {
         new RegExp(expr.pattern.source, expr.pattern.ignoreCase ? 'i' : '');
         new RegExp(`^(?:${expr.pattern.source})$`);
@@ -54,6 +60,37 @@ export function checkCondition(expr: A.Expr, scope: Scope, diagnostics: Diagnost
       return;
     }
   }
+}
+
+/**
+ * A quantified group whose body also holds a quantifier, like `(\w+\s?)*`: the shape behind
+ * catastrophic backtracking. Routing runs every pattern on every alert, so one such pattern
+ * could stall all paging.
+ */
+export function nestedRepetition(source: string): boolean {
+  const open: boolean[] = []; // per open group: does its body repeat something?
+  for (let i = 0; i < source.length; i++) {
+    const ch = source[i]!;
+    if (ch === '\\') {
+      i++;
+      continue;
+    }
+    if (ch === '[') {
+      while (i < source.length && source[i] !== ']') i += source[i] === '\\' ? 2 : 1;
+      if (/[*+{?]/.test(source[i + 1] ?? '') && open.length > 0) open[open.length - 1] = true;
+      continue;
+    }
+    if (ch === '(') open.push(false);
+    else if (ch === ')') {
+      const bodyRepeats = open.pop() ?? false;
+      const next = source[i + 1] ?? '';
+      const quantified = next === '*' || next === '+' || (next === '{' && /^\{\d*,\d*\}/.test(source.slice(i + 1)) && !/^\{\d+\}/.test(source.slice(i + 1)));
+      if (bodyRepeats && quantified) return true;
+      if (quantified && open.length > 0) open[open.length - 1] = true;
+      if (bodyRepeats && open.length > 0) open[open.length - 1] = true;
+    } else if ((ch === '*' || ch === '+' || (ch === '{' && !/^\{\d+\}/.test(source.slice(i)))) && open.length > 0) open[open.length - 1] = true;
+  }
+  return false;
 }
 
 /** Conditions read an alert as it is, not against a clock: a timestamp can only be tested with `exists`. */
@@ -91,6 +128,7 @@ export function checkLiteral(field: A.FieldDecl, value: A.Literal | A.DateTimeLi
       return;
     case 'number':
       if (value.kind !== 'number') mismatch();
+      else if (!Number.isFinite(value.value)) diagnostics.push(diagnostic('E107', value.span, 'this number is too large to compare'));
       return;
     case 'timestamp':
       if (value.kind !== 'datetime') mismatch('write a date-time like 2026-03-08T02:30Z');

@@ -40,7 +40,9 @@ function checkSteps(route: ScopedRoute, scope: Scope, diagnostics: Diagnostic[])
     const w = step.window;
     if (w !== null) {
       const opposite = w.mode === 'during' ? 'outside' : 'during';
-      if (requires(opposite, w.calendar.name)) {
+      // The route's calendar is read when the alert arrives, the step's when it falls due; only
+      // a step due at once is read at the same instant. A later one may well fire after the edge.
+      if (step.delay.ms === 0 && requires(opposite, w.calendar.name)) {
         diagnostics.push(diagnostic('W203', step.span, `this step is ${w.mode} ${w.calendar.name}, but route ${route.name} only matches ${opposite} it`, 'remove the step or its time window'));
         return;
       }

@@ -1,10 +1,10 @@
 // Tests inside rule files: their alert fits the schema, their instant is a real instant, and
-// everything their expectations name exists. Also: roles that nothing pages.
-import { DateTime, IANAZone } from 'luxon';
+// everything their expectations name exists.
+import { IANAZone } from 'luxon';
 import type * as A from '../ast.js';
 import { diagnostic, didYouMean, type Diagnostic } from '../diagnostics.js';
 import { channelKinds } from '../ruleset.js';
-import { localToInstant } from '../time/local-time.js';
+import { localToInstant, offsetInstant } from '../time/local-time.js';
 import { checkLiteral, lookupField } from './check-conditions.js';
 import { legacyPagerTarget, type Scope } from './scope.js';
 
@@ -65,7 +65,7 @@ function checkExpectation(e: A.Expectation, scope: Scope, diagnostics: Diagnosti
 }
 
 function checkDateTime(dt: A.DateTimeLit, diagnostics: Diagnostic[]): void {
-  const hasOffset = /(Z|[+-]\d{2}:\d{2})$/.test(dt.text);
+  const hasOffset = /(Z|[+-]\d{2}:?\d{2})$/.test(dt.text);
   if (dt.zone !== null && !IANAZone.isValidZone(dt.zone.value)) {
     diagnostics.push(diagnostic('E110', dt.zone.span, `"${dt.zone.value}" is not an IANA time zone`, didYouMean(dt.zone.value, Intl.supportedValuesOf('timeZone'))));
     return;
@@ -74,17 +74,7 @@ function checkDateTime(dt: A.DateTimeLit, diagnostics: Diagnostic[]): void {
     diagnostics.push(diagnostic('E118', dt.span, `${dt.text} is a local time without a zone`, `add the zone: at ${dt.text} in "America/Chicago", or write UTC with Z`));
     return;
   }
-  if (!(hasOffset ? DateTime.fromISO(dt.text, { setZone: true }).isValid : localToInstant(dt.text, dt.zone!.value) !== null)) {
+  if ((hasOffset ? offsetInstant(dt.text) : localToInstant(dt.text, dt.zone!.value)) === null) {
     diagnostics.push(diagnostic('E111', dt.span, `${dt.text} is not a real date and time`));
-  }
-}
-
-export function checkUsage(scope: Scope, diagnostics: Diagnostic[]): void {
-  const used = new Set<string>();
-  for (const route of scope.routes) for (const step of route.decl.steps) for (const t of step.targets) used.add(t.name);
-  for (const decl of scope.who.values()) {
-    if (decl.kind === 'role' && !used.has(decl.name.name)) {
-      diagnostics.push(diagnostic('W207', decl.name.span, `role ${decl.name.name} is paged by no route`, 'notify it from a route, or remove it'));
-    }
   }
 }

@@ -6,6 +6,10 @@ import { channelKinds, stages, type ChannelKind } from '../ruleset.js';
 import { checkCalendarRef, checkCondition } from './check-conditions.js';
 import { legacyPagerTarget, type Scope, type ScopedRoute } from './scope.js';
 
+/** A ladder runs for at most a week: past that a page is lost, not escalating. */
+const maxDelayMs = 7 * 86_400_000;
+const maxRepeats = 20;
+
 export type TargetKind = 'role' | 'team' | 'person' | 'legacy-pager';
 
 /** What each kind of target can be reached on. A team inbox is a desk in the app, not a phone. */
@@ -26,7 +30,7 @@ export function checkWorkflows(scope: Scope, diagnostics: Diagnostic[]): void {
     if (workflow.routes.length === 0) {
       diagnostics.push(diagnostic('W206', workflow.name.span, `workflow ${workflow.name.name} has no route, so no alert can reach it`, 'add: route when … { notify … at 0m }'));
     }
-    if (workflow.fallback !== null) checkFallback(workflow.fallback, scope, diagnostics);
+    if (workflow.fallback !== null) checkFallback(workflow.fallback, workflow, scope, diagnostics);
   }
   for (const route of scope.routes) checkRoute(route, scope, diagnostics);
 }
@@ -72,6 +76,9 @@ function checkRoute(route: ScopedRoute, scope: Scope, diagnostics: Diagnostic[])
   for (const step of decl.steps) {
     for (const target of step.targets) checkTarget(target, step.channels, workflow, scope, diagnostics);
     if (step.window !== null) checkCalendarRef(step.window.calendar, scope, diagnostics);
+    if (step.delay.ms > maxDelayMs) {
+      diagnostics.push(diagnostic('E117', step.delay.span, `a step ${step.delay.text} after the alert is past the week a ladder may last`, 'page within 7d, or let a later alert start a new page'));
+    }
     if (step.delay.ms < previousDelay) {
       diagnostics.push(diagnostic('E117', step.delay.span, `this step fires at ${step.delay.text}, before the step above it`, 'list steps in the order they fire'));
     }
@@ -79,15 +86,18 @@ function checkRoute(route: ScopedRoute, scope: Scope, diagnostics: Diagnostic[])
   }
   if (decl.repeat !== null) {
     const { repeat } = decl;
-    if (repeat.times < 1 || !Number.isInteger(repeat.times)) {
-      diagnostics.push(diagnostic('E117', repeat.span, 'repeat takes a whole number of extra cycles, at least 1'));
+    if (repeat.times < 1 || repeat.times > maxRepeats || !Number.isInteger(repeat.times)) {
+      const hint = repeat.times > maxRepeats ? 'a page nobody answers after that many cycles needs a fallback, not more cycles' : 'to run the ladder once, leave out the repeat line';
+      diagnostics.push(diagnostic('E117', repeat.span, `repeat takes a whole number of extra cycles, from 1 to ${maxRepeats}`, hint));
     } else if (repeat.every === null) {
       diagnostics.push(diagnostic('E117', repeat.span, 'say how long each cycle of the ladder lasts', `write: repeat ${repeat.times} every 15m`));
+    } else if (repeat.every.ms > maxDelayMs) {
+      diagnostics.push(diagnostic('E117', repeat.every.span, `a cycle of ${repeat.every.text} is longer than the week a ladder may last`));
     } else if (repeat.every.ms <= previousDelay) {
       diagnostics.push(diagnostic('E117', repeat.every.span, `a cycle of ${repeat.every.text} ends before its last step (at ${formatDelay(previousDelay)}) fires`, 'make each cycle longer than the ladder'));
     }
   }
-  if (decl.fallback !== null) checkFallback(decl.fallback, scope, diagnostics);
+  if (decl.fallback !== null) checkFallback(decl.fallback, workflow, scope, diagnostics);
 }
 
 function checkTarget(target: A.Named, channels: readonly A.Named[] | null, workflow: A.WorkflowDecl, scope: Scope, diagnostics: Diagnostic[]): void {
@@ -98,14 +108,17 @@ function checkTarget(target: A.Named, channels: readonly A.Named[] | null, workf
     checkChannels(channels, 'role', target.name, diagnostics);
     return;
   }
-  if (kind === 'legacy-pager') {
-    if (workflow.legacyPagerGroup === null) {
-      diagnostics.push(diagnostic('E117', target.span, `workflow ${workflow.name.name} has no legacy pager group to page`, 'add: legacy-pager-group "…"'));
-    } else if (workflow.stage?.name === 'retired') {
-      diagnostics.push(diagnostic('E117', target.span, `workflow ${workflow.name.name} is retired: its pagers are gone`, 'remove this step, or set the stage back to parallel'));
-    }
-  }
+  if (kind === 'legacy-pager') checkLegacyPager(target, workflow, diagnostics);
   checkChannels(channels, kind, target.name, diagnostics);
+}
+
+/** The legacy pager group can be paged only by a workflow that names one and still has pagers. */
+function checkLegacyPager(target: A.Named, workflow: A.WorkflowDecl, diagnostics: Diagnostic[]): void {
+  if (workflow.legacyPagerGroup === null) {
+    diagnostics.push(diagnostic('E117', target.span, `workflow ${workflow.name.name} has no legacy pager group to page`, 'add: legacy-pager-group "…"'));
+  } else if (workflow.stage?.name === 'retired') {
+    diagnostics.push(diagnostic('E117', target.span, `workflow ${workflow.name.name} is retired: its pagers are gone`, 'remove this step, or set the stage back to parallel'));
+  }
 }
 
 function checkChannels(channels: readonly A.Named[] | null, kind: TargetKind, targetName: string, diagnostics: Diagnostic[]): void {
@@ -114,13 +127,14 @@ function checkChannels(channels: readonly A.Named[] | null, kind: TargetKind, ta
       diagnostics.push(diagnostic('E106', channel.span, `"${channel.name}" is not a channel`, didYouMean(channel.name, channelKinds) ?? `channels: ${channelKinds.join(', ')}`));
     } else if (!reachableOn[kind].includes(channel.name as ChannelKind)) {
       const why = kind === 'team' ? 'a team inbox is a desk in the app and gets push only' : 'the legacy pager group is reached by pager only';
-      diagnostics.push(diagnostic('E117', channel.span, `${targetName} cannot be reached by ${channel.name}: ${why}`));
+      diagnostics.push(diagnostic('E117', channel.span, `${targetName} cannot be reached by ${channel.name}: ${why}`, kind === 'team' ? 'send the desk push, or notify a role or person by text or call' : 'send the legacy pager group its pager only'));
     }
   }
 }
 
-function checkFallback(fallback: A.FallbackDecl, scope: Scope, diagnostics: Diagnostic[]): void {
+function checkFallback(fallback: A.FallbackDecl, workflow: A.WorkflowDecl, scope: Scope, diagnostics: Diagnostic[]): void {
   const kind = targetKind(fallback.target.name, scope);
+  if (kind === 'legacy-pager') checkLegacyPager(fallback.target, workflow, diagnostics);
   if (kind === undefined) {
     diagnostics.push(diagnostic('E103', fallback.target.span, `no team or person is called "${fallback.target.name}"`, didYouMean(fallback.target.name, scope.who.keys())));
   } else if (kind === 'role') {

@@ -166,6 +166,8 @@ export function contradiction(e: A.Expr | null, scope: Scope): string | null {
     }
   }
   for (const [field, constraints] of byField) {
+    // When every test on the field also holds for an alert without it, that alert matches.
+    if (constraints.every((c) => 'missingOk' in c && c.missingOk)) continue;
     if (emptyRange(constraints)) return `no number is in every range given for ${field}`;
     const sets = constraints.filter((c): c is Extract<Constraint, { kind: 'in' }> => c.kind === 'in');
     if (sets.length === 0) continue;

@@ -1,6 +1,5 @@
 // Lowers a checked AST into the compiled RuleSet. Runs only when the checks found no error, so
 // every name resolves; what it cannot resolve is an internal error, not a user's.
-import { DateTime } from 'luxon';
 import type * as A from '../ast.js';
 import { createRouter } from '../evaluate/router.js';
 import type {
@@ -21,7 +20,7 @@ import type {
   TargetRef,
 } from '../ruleset.js';
 import { parseDays } from '../time/days.js';
-import { localToInstant } from '../time/local-time.js';
+import { localToInstant, offsetInstant } from '../time/local-time.js';
 import { percentileOf } from './check-workflows.js';
 import { legacyPagerTarget, type Scope, type ScopedRoute } from './scope.js';
 import { expandTemplate, letEnv, templatesByChannel, type LetEnv } from './templates.js';
@@ -60,7 +59,7 @@ export function lowerRuleSet(scope: Scope, version: RulesVersion, files: readonl
 }
 
 function lowerSchema(scope: Scope): CompiledSchema {
-  const fields: Record<string, CompiledField> = {};
+  const fields: Record<string, CompiledField> = Object.create(null) as Record<string, CompiledField>;
   for (const f of scope.fields.values()) {
     const type = f.type.kind === 'enum' || f.type.kind === 'ordered' ? { kind: f.type.kind, members: f.type.members.map((m) => m.name) } : { kind: f.type.kind };
     fields[f.path.name] = { path: f.path.name, type, phi: f.phi };
@@ -206,8 +205,7 @@ export function lowerTests(scope: Scope): RuleTest[] {
 
 /** A rule file's date-time as an instant: with its own offset, or read in its zone (RFC 5545). */
 export function instantOf(dt: A.DateTimeLit): Date {
-  if (/(Z|[+-]\d{2}:\d{2})$/.test(dt.text)) return DateTime.fromISO(dt.text, { setZone: true }).toJSDate();
-  return localToInstant(dt.text, dt.zone?.value ?? 'UTC')!;
+  return offsetInstant(dt.text) ?? localToInstant(dt.text, dt.zone?.value ?? 'UTC')!;
 }
 
 function deepFreeze<T>(value: T): T {

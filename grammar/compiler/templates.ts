@@ -2,7 +2,7 @@
 // One expansion serves the checks (unknown names, cycles, PHI) and the compiled output.
 import type * as A from '../ast.js';
 import { diagnostic, didYouMean, type Diagnostic } from '../diagnostics.js';
-import { builtinNames, templateFilters, type BuiltinName, type CompiledTemplate, type TemplatePart } from '../ruleset.js';
+import { applyFilters, builtinNames, templateFilters, type BuiltinName, type CompiledTemplate, type TemplatePart } from '../ruleset.js';
 import type { Scope } from './scope.js';
 
 /** The lets visible at one place: a route's own, then its workflow's. */
@@ -100,10 +100,6 @@ function expandInto(
     expandInto(found.decl.value, found.env, scope, diagnostics, inner, phi, [...letStack, segment.path], where);
     parts.push(...(filters.length === 0 ? inner : inner.map((p) => (p.kind === 'text' ? { kind: 'text' as const, text: applyFilters(p.text, filters) } : { ...p, filters: [...p.filters, ...filters] }))));
   }
-}
-
-export function applyFilters(value: string, filters: readonly string[]): string {
-  return filters.reduce((v, f) => (f === 'upper' ? v.toUpperCase() : f === 'lower' ? v.toLowerCase() : f === 'trim' ? v.trim() : v), value);
 }
 
 function mergeText(parts: TemplatePart[]): TemplatePart[] {

@@ -1,6 +1,6 @@
 // Validates an incoming alert against the rule set's schema, producing the flat record the
 // router reads. Alerts may nest (`{"patient": {"mrn": …}}`) or use dotted keys.
-import { DateTime } from 'luxon';
+import { offsetInstant } from '../time/local-time.js';
 import type { AlertRecord, CompiledSchema, FieldValue } from '../ruleset.js';
 
 export interface AlertIssue {
@@ -15,14 +15,15 @@ export const maxTextLength = 4096;
 
 export function validateAlert(schema: CompiledSchema, input: unknown): AlertValidation {
   const issues: AlertIssue[] = [];
-  const alert: Record<string, FieldValue> = {};
+  // No prototype: an alert key like "constructor" must not find Object's own properties.
+  const alert: Record<string, FieldValue> = Object.create(null) as Record<string, FieldValue>;
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return { ok: false, issues: [{ field: '', message: 'an alert is a JSON object' }] };
   }
   const flat = new Map<string, unknown>();
   flatten(input as Record<string, unknown>, '', flat, schema);
   for (const [path, raw] of flat) {
-    const field = schema.fields[path];
+    const field = Object.hasOwn(schema.fields, path) ? schema.fields[path] : undefined;
     if (field === undefined) {
       issues.push({ field: path, message: `the alert schema has no field "${path}"` });
       continue;
@@ -40,9 +41,9 @@ export function validateAlert(schema: CompiledSchema, input: unknown): AlertVali
         else alert[path] = raw;
         break;
       case 'timestamp': {
-        const parsed = typeof raw === 'string' && /(Z|[+-]\d{2}:?\d{2})$/.test(raw) ? DateTime.fromISO(raw, { setZone: true }) : null;
-        if (parsed === null || !parsed.isValid) issues.push({ field: path, message: `${path} must be an ISO 8601 date-time with a zone offset` });
-        else alert[path] = parsed.toMillis();
+        const instant = typeof raw === 'string' ? offsetInstant(raw) : null;
+        if (instant === null) issues.push({ field: path, message: `${path} must be an ISO 8601 date-time with a zone offset` });
+        else alert[path] = instant.getTime();
         break;
       }
       case 'enum':
@@ -62,7 +63,7 @@ function flatten(obj: Record<string, unknown>, prefix: string, out: Map<string, 
   for (const [key, value] of Object.entries(obj)) {
     const path = prefix === '' ? key : `${prefix}.${key}`;
     // A nested object is a group of fields unless the schema has a field of that exact name.
-    if (typeof value === 'object' && value !== null && !Array.isArray(value) && schema.fields[path] === undefined) {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value) && !Object.hasOwn(schema.fields, path)) {
       flatten(value as Record<string, unknown>, path, out, schema);
     } else {
       out.set(path, value);

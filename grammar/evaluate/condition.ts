@@ -11,10 +11,6 @@ export interface EvalContext {
 
 export type Predicate = (alert: AlertRecord, ctx: EvalContext) => boolean;
 
-export function literalValue(l: Literal): FieldValue {
-  return l.value;
-}
-
 export function compileCondition(expr: Expr, schema: CompiledSchema): Predicate {
   switch (expr.kind) {
     case 'and': {
@@ -49,7 +45,7 @@ export function compileCondition(expr: Expr, schema: CompiledSchema): Predicate 
     }
     case 'in': {
       const path = expr.field.name;
-      const values = new Set(expr.values.map(literalValue));
+      const values = new Set(expr.values.map((v) => v.value));
       return (a) => {
         const v = a[path];
         return v !== undefined && values.has(v);
@@ -57,7 +53,7 @@ export function compileCondition(expr: Expr, schema: CompiledSchema): Predicate 
     }
     case 'compare': {
       const path = expr.field.name;
-      const target = literalValue(expr.value);
+      const target = expr.value.value;
       const rank = rankOf(schema, path);
       const op = expr.op;
       if (op === '=') return (a) => a[path] === target;
@@ -115,29 +111,45 @@ function formatLiteral(l: Literal): string {
 
 /**
  * Why a condition is false for this alert: the parts that failed, each with the value it saw.
- * PHI values are never shown; explanations end up in logs and API responses.
+ * Explanations end up in logs and API responses, so a part that tests a PHI field says only
+ * that: its literals and outcome would tell the value (`patient.mrn != "M-1" is false`).
  */
 export function explainFalse(expr: Expr, alert: AlertRecord, ctx: EvalContext, schema: CompiledSchema): string[] {
   const holds = (e: Expr): boolean => compileCondition(e, schema)(alert, ctx);
+  const phi = expr.kind === 'and' || expr.kind === 'or' ? [] : phiFieldsIn(expr, schema);
+  if (phi.length > 0) return [`a condition on PHI field ${phi.join(', ')} is false (not shown)`];
   switch (expr.kind) {
     case 'and':
       return holds(expr.left) ? explainFalse(expr.right, alert, ctx, schema) : explainFalse(expr.left, alert, ctx, schema);
     case 'or':
       return [...explainFalse(expr.left, alert, ctx, schema), ...explainFalse(expr.right, alert, ctx, schema)];
     case 'not':
-      return [`${formatCondition(expr)} is false: ${formatCondition(expr.operand)} holds${describeValue(expr.operand, alert, schema)}`];
+      return [`${formatCondition(expr)} is false: ${formatCondition(expr.operand)} holds${describeValue(expr.operand, alert)}`];
     case 'during':
       return [`${formatCondition(expr)} is false: the calendar is closed then`];
     default:
-      return [`${formatCondition(expr)} is false${describeValue(expr, alert, schema)}`];
+      return [`${formatCondition(expr)} is false${describeValue(expr, alert)}`];
   }
 }
 
-function describeValue(expr: Expr, alert: AlertRecord, schema: CompiledSchema): string {
+function phiFieldsIn(expr: Expr, schema: CompiledSchema): string[] {
+  switch (expr.kind) {
+    case 'and':
+    case 'or':
+      return [...new Set([...phiFieldsIn(expr.left, schema), ...phiFieldsIn(expr.right, schema)])];
+    case 'not':
+      return phiFieldsIn(expr.operand, schema);
+    case 'during':
+      return [];
+    default:
+      return schema.fields[expr.field.name]?.phi === true ? [expr.field.name] : [];
+  }
+}
+
+function describeValue(expr: Expr, alert: AlertRecord): string {
   if (!('field' in expr)) return '';
   const path = expr.field.name;
   const value = alert[path];
   if (value === undefined) return `: the alert has no ${path}`;
-  if (schema.fields[path]?.phi === true) return `: ${path} is a PHI field (value not shown)`;
   return `: ${path} is ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`;
 }

@@ -18,13 +18,14 @@ export interface RosterLookup {
 }
 
 export interface ResolvedNotification {
-  /** Whom the step names (or the fallback that replaced it). */
+  /** Whom the step names, or the fallback that replaced a role; each target once per step. */
   readonly target: TargetRef;
   readonly channels: readonly ChannelKind[];
   readonly people: readonly OnCallPerson[];
-  /** How the role's roster looked; `fallback` when the fallback target stood in for it. */
+  /** How the role's roster looked when the step was resolved (`not-a-role` for teams, people, the pager). */
   readonly roster: 'not-a-role' | 'ok' | 'empty' | 'stale';
-  readonly fellBackFrom: { readonly role: string; readonly reason: 'empty' | 'stale' } | null;
+  /** The roles this target stands in for as their fallback; empty when the step names it. */
+  readonly standsInFor: readonly { readonly role: string; readonly reason: 'empty' | 'stale' }[];
 }
 
 export interface ResolvedStep {
@@ -41,7 +42,6 @@ export interface RenderedMessages {
   readonly voice: string | null;
   readonly pager: string | null;
   readonly push: { readonly title: string; readonly body: string } | null;
-  readonly detail: string | null;
 }
 
 export interface RouteMatch {
@@ -52,7 +52,13 @@ export interface RouteMatch {
   readonly legacyPagerGroup: string | null;
   readonly steps: readonly ResolvedStep[];
   readonly repeat: { readonly times: number; readonly everyMs: number } | null;
+  /** Texts for the channels; the compiler has proved they carry no PHI. */
   readonly messages: RenderedMessages;
+  /**
+   * The in-app detail text, which may carry PHI. A function so it is rendered only when the app
+   * shows it to a signed-in person: printing, logging or serialising a decision never holds it.
+   */
+  renderDetail(): string | null;
 }
 
 export interface RouteMiss {

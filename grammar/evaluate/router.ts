@@ -21,7 +21,7 @@ import { renderTemplate } from './template.js';
 export interface RouteOptions {
   /** Values the gateway knows once a page exists; rendered as `{link}` etc. when absent. */
   readonly builtins?: Partial<Pick<Builtins, 'link' | 'ack_code' | 'page'>>;
-  /** Say why each earlier route did not match (default). Off on the hot path: it costs a pass over every route. */
+  /** Say why each earlier route did not match. Off by default: it walks every route instead of the index. */
   readonly explain?: boolean;
 }
 
@@ -67,7 +67,11 @@ export function createRouter(rules: RouterInput): Router {
     const notifications: ResolvedNotification[] = [];
     for (const target of step.targets) {
       const n = resolveTarget(route, target, step.channels, new Date(dueMs), roster);
-      if (!notifications.some((m) => m.target.name === n.target.name)) notifications.push(n);
+      const i = notifications.findIndex((m) => m.target.name === n.target.name);
+      if (i < 0) notifications.push(n);
+      // The same target twice (named, and fallback for an empty role): one notification over
+      // every channel either asked for, so nothing that was asked for is dropped.
+      else notifications[i] = mergeNotifications(notifications[i]!, n);
     }
     return { index: step.index, delayMs: step.delayMs, unlessAcked: step.unlessAcked, active, notifications };
   };
@@ -88,7 +92,6 @@ export function createRouter(rules: RouterInput): Router {
       voice: render(templates.voice),
       pager: render(templates.pager),
       push: templates.push === null ? null : { title: render(templates.push.title)!, body: render(templates.push.body)! },
-      detail: render(templates.detail),
     };
     return {
       workflow: route.workflow,
@@ -99,6 +102,7 @@ export function createRouter(rules: RouterInput): Router {
       steps: route.steps.map((s) => resolveStep(route, s, atMs, roster)),
       repeat: route.repeat,
       messages,
+      renderDetail: () => render(templates.detail),
     };
   };
 
@@ -106,7 +110,7 @@ export function createRouter(rules: RouterInput): Router {
     route(alert, at, roster, options = {}) {
       const atMs = at.getTime();
       const ctx = calendarContext(atMs);
-      const explain = options.explain ?? true;
+      const explain = options.explain ?? false;
       const misses: RouteMiss[] = [];
       const matches: RouteMatch[] = [];
       for (const order of explain ? allOrders : index.candidates(alert)) {
@@ -132,28 +136,40 @@ export function createRouter(rules: RouterInput): Router {
   };
 }
 
+function mergeNotifications(a: ResolvedNotification, b: ResolvedNotification): ResolvedNotification {
+  return {
+    ...a,
+    channels: [...new Set([...a.channels, ...b.channels])],
+    people: [...a.people, ...b.people.filter((p) => !a.people.some((q) => q.id === p.id))],
+    standsInFor: [...a.standsInFor, ...b.standsInFor],
+  };
+}
+
 function resolveTarget(route: CompiledRoute, target: TargetRef, channels: readonly ChannelKind[] | null, at: Date, roster: RosterLookup): ResolvedNotification {
   switch (target.kind) {
     case 'team':
     case 'legacy-pager':
-      return { target, channels: channels ?? defaultChannels(target.kind), people: [], roster: 'not-a-role', fellBackFrom: null };
+      return { target, channels: channels ?? defaultChannels(target.kind), people: [], roster: 'not-a-role', standsInFor: [] };
     case 'person':
-      return { target, channels: channels ?? defaultChannels(target.kind), people: [{ id: `${target.roster}:${target.id}`, name: target.name }], roster: 'not-a-role', fellBackFrom: null };
+      return { target, channels: channels ?? defaultChannels(target.kind), people: [{ id: `${target.roster}:${target.id}`, name: target.name }], roster: 'not-a-role', standsInFor: [] };
     case 'role': {
       const onCall = roster.onCall(target, at);
-      const state = onCall.people.length === 0 ? 'empty' : onCall.stale ? 'stale' : 'ok';
+      const empty = onCall.people.length === 0;
+      const state = empty ? 'empty' : onCall.stale ? 'stale' : 'ok';
       const fallback = route.fallback;
-      if (state !== 'ok' && fallback !== null && (state === 'empty' ? fallback.whenEmpty : fallback.whenStale)) {
+      // An empty roster from a stale feed is both: either condition the rules name hands over.
+      const reason = fallback === null ? null : empty && fallback.whenEmpty ? 'empty' : onCall.stale && fallback.whenStale ? 'stale' : null;
+      if (fallback !== null && reason !== null) {
         const people = fallback.target.kind === 'person' ? [{ id: `${fallback.target.roster}:${fallback.target.id}`, name: fallback.target.name }] : [];
         return {
           target: fallback.target,
           channels: fallback.channels ?? defaultChannels(fallback.target.kind),
           people,
           roster: state,
-          fellBackFrom: { role: target.name, reason: state },
+          standsInFor: [{ role: target.name, reason }],
         };
       }
-      return { target, channels: channels ?? defaultChannels(target.kind), people: onCall.people, roster: state, fellBackFrom: null };
+      return { target, channels: channels ?? defaultChannels(target.kind), people: onCall.people, roster: state, standsInFor: [] };
     }
   }
 }

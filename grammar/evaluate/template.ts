@@ -1,7 +1,6 @@
 // Renders a compiled template with an alert's values and the gateway's built-in values.
 import { DateTime } from 'luxon';
-import { applyFilters } from '../compiler/templates.js';
-import type { AlertRecord, Builtins, CompiledSchema, CompiledTemplate } from '../ruleset.js';
+import { applyFilters, type AlertRecord, type Builtins, type CompiledSchema, type CompiledTemplate } from '../ruleset.js';
 
 /** What a placeholder shows when the alert lacks the field: visible, short enough for a pager. */
 export const missingValue = '?';

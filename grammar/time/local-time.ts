@@ -3,6 +3,13 @@
 // with the offset from before the gap, so it lands just after the jump.
 import { DateTime, IANAZone } from 'luxon';
 
+/** An ISO date-time that carries its own offset (`Z`, `+05:00`, `-0600`) as an instant; null otherwise. */
+export function offsetInstant(text: string): Date | null {
+  if (!/(Z|[+-]\d{2}:?\d{2})$/.test(text)) return null;
+  const parsed = DateTime.fromISO(text, { setZone: true });
+  return parsed.isValid ? parsed.toJSDate() : null;
+}
+
 export function localToInstant(localIso: string, zone: string): Date | null {
   const wall = DateTime.fromISO(localIso, { zone: 'utc' });
   if (!wall.isValid) return null;

@@ -1,6 +1,5 @@
 // `pagerless rules check | test | explain | diagram`: what operations run in review.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { DateTime } from 'luxon';
 import {
   compileRulesDirectory,
   diagnosticsToJson,
@@ -12,6 +11,7 @@ import {
   type RosterLookup,
 } from '../../grammar/index.js';
 import { diagramFiles } from '../../grammar/diagram.js';
+import { offsetInstant } from '../../grammar/time/local-time.js';
 import type { CliIo } from './io.js';
 
 export type Format = 'text' | 'json';
@@ -82,18 +82,17 @@ export function rulesExplain(alertFile: string, at: string | undefined, dir: str
     io.err(`${alertFile}: not a JSON file: ${(e as Error).message}`);
     return 1;
   }
-  const instant = at === undefined ? now : DateTime.fromISO(at, { setZone: true });
-  if (!(instant instanceof Date) && (!instant.isValid || !/(Z|[+-]\d{2}:\d{2})$/.test(at!))) {
+  const when = at === undefined ? now : offsetInstant(at);
+  if (when === null) {
     io.err(`--at ${at}: not an ISO instant with a zone offset (e.g. 2026-03-08T08:30Z)`);
     return 1;
   }
-  const when = instant instanceof Date ? instant : instant.toJSDate();
   const validation = validateAlert(result.ruleSet.schema, input);
   if (!validation.ok) {
     for (const issue of validation.issues) io.err(`${alertFile}: ${issue.field === '' ? '' : `${issue.field}: `}${issue.message}`);
     return 1;
   }
-  const decision = result.ruleSet.route(validation.alert, when, everyRoleStaffed);
+  const decision = result.ruleSet.route(validation.alert, when, everyRoleStaffed, { explain: true });
   io.out(format === 'json' ? JSON.stringify(decision, null, 2) : describeDecision(decision, when));
   return 0;
 }
@@ -108,14 +107,13 @@ function describeDecision(d: Decision, at: Date): string {
   for (const m of [d.match, ...d.also]) {
     lines.push(`  matched workflow ${m.workflow}, route ${m.route} (stage ${m.stage})`);
     for (const s of m.steps) {
-      const who = s.notifications.map((n) => `${n.target.name} via ${n.channels.join(', ')}${n.fellBackFrom === null ? '' : ` (fallback: ${n.fellBackFrom.role} roster ${n.fellBackFrom.reason})`}`);
+      const who = s.notifications.map((n) => `${n.target.name} via ${n.channels.join(', ')}${n.standsInFor.map((s) => ` (fallback: ${s.role} roster ${s.reason})`).join('')}`);
       lines.push(`    at +${s.delayMs / 60_000}m${s.unlessAcked ? ' unless acked' : ''}${s.active ? '' : ' (skipped: outside its time window)'}: ${who.join('; ')}`);
     }
     if (m.repeat !== null) lines.push(`    then ${m.repeat.times} more cycle(s), every ${m.repeat.everyMs / 60_000}m`);
     const msgs = m.messages;
     if (msgs.push !== null) lines.push(`    push:  ${msgs.push.title} / ${msgs.push.body}`);
     for (const channel of ['sms', 'voice', 'pager'] as const) if (msgs[channel] !== null) lines.push(`    ${channel.padEnd(6)} ${msgs[channel]}`);
-    if (msgs.detail !== null) lines.push('    detail: (PHI, shown in the app after sign-in)');
   }
   return lines.join('\n');
 }

@@ -102,6 +102,10 @@ describe('pagerless rules explain', () => {
     expect(r.out).toContain('matched workflow critical-results, route critical-lab');
     expect(r.out).toContain('at +0m: ordering-provider via push, sms');
     expect(r.out).not.toContain('Jane');
+    const json = await run('rules', 'explain', alert, 'rules', '--at', '2026-03-08T08:30Z', '--format', 'json');
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.out)).toMatchObject({ kind: 'matched', match: { route: 'critical-lab' } });
+    expect(json.out).not.toContain('Jane');
   });
 
   it('refuses an alert that does not fit the schema, naming the field', async () => {

@@ -131,3 +131,26 @@ describe('instants in rule tests', () => {
     expect(r.diagnostics.filter((d) => d.code === 'E107').map((d) => d.message)).toEqual(['observed_at is a timestamp; a condition can only ask whether it exists']);
   });
 });
+
+describe('what the compiler refuses instead of crashing or stalling', () => {
+  const t = 'push "P" / "x" pager "PG"';
+  const errors = (text: string) => compile(text).diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message}`);
+
+  it('a fallback to the legacy pager of a workflow that has none, or is retired', () => {
+    expect(errors(`workflow w { ${t} fallback legacy-pager when roster empty route r { notify provider at 0m } }`)).toEqual(['E117 workflow w has no legacy pager group to page']);
+    expect(errors(`workflow w { legacy-pager-group "G" stage retired ${t} route r { notify provider at 0m fallback legacy-pager when roster empty } }`)).toEqual([
+      'E117 workflow w is retired: its pagers are gone',
+    ]);
+  });
+
+  it('a pattern that repeats a repeating group (catastrophic backtracking)', () => {
+    expect(errors(`workflow w { ${t} route r when test matches /(\\w+\\s?)*done/ { notify provider at 0m } }`)[0]).toMatch(/^E109 this pattern repeats a group that itself repeats/);
+    expect(errors(`workflow w { ${t} route r when test matches /(?:CT|MR) (head|neck)+/ { notify provider at 0m } }`)).toEqual([]);
+  });
+
+  it('ladders past a week, endless repeats and numbers too large to compare', () => {
+    expect(errors(`workflow w { ${t} route r { notify provider at 999999999999999999999d } }`)[0]).toMatch(/^E117 a step 999999999999999999999d after the alert is past the week/);
+    expect(errors(`workflow w { ${t} route r { notify provider at 0m repeat 99999999999999999999999 every 1h } }`)[0]).toMatch(/^E117 repeat takes a whole number of extra cycles, from 1 to 20/);
+    expect(errors(`workflow w { ${t} route r when value > ${'9'.repeat(400)} { notify provider at 0m } }`)).toEqual(['E107 this number is too large to compare']);
+  });
+});

@@ -57,7 +57,7 @@ workflow w {
   });
 
   it('explains why each earlier route did not match, without showing PHI', () => {
-    const d = rules.route(alertOf(rules, { source: 'lab', flag: 'N', priority: 'stat', test: 'x', 'patient.name': 'Jane Doe' }), new Date(at), roster());
+    const d = rules.route(alertOf(rules, { source: 'lab', flag: 'N', priority: 'stat', test: 'x', 'patient.name': 'Jane Doe' }), new Date(at), roster(), { explain: true });
     expect(d.kind).toBe('unmatched');
     expect(d.misses.map((m) => m.route)).toEqual(['crit', 'ranged', 'regex', 'negated', 'rad', 'notin']);
     expect(d.misses[0]!.reasons).toEqual(['flag in (HH, LL) is false: flag is "N"']);
@@ -204,7 +204,7 @@ workflow w {
       const first = d.match.steps[0]!.notifications[0]!;
       expect(first.target.name).toBe('desk');
       expect(first.channels).toEqual(['push']);
-      expect(first.fellBackFrom).toEqual({ role: 'provider', reason: state });
+      expect(first.standsInFor).toEqual([{ role: 'provider', reason: state }]);
     }
   });
 
@@ -223,8 +223,9 @@ workflow w {
       voice: 'Page on 5W',
       pager: 'PAGE 5W',
       push: { title: 'Page', body: 'K on 5W' },
-      detail: 'Jane',
     });
+    expect(d.match.renderDetail()).toBe('Jane');
+    expect(JSON.stringify(d)).not.toContain('Jane');
   });
 
   it('a missing field renders as ?', () => {
@@ -282,6 +283,53 @@ describe('the route index', () => {
     for (const explain of [false, true]) {
       const d = rules.route(alertOf(rules, { source: 'lab', test: 'K' }), new Date('2026-07-01T15:00Z'), roster(), { explain });
       expect(d.kind === 'matched' && [d.match.route, ...d.also.map((m) => m.route)]).toEqual(['a', 'd']);
+    }
+  });
+});
+
+describe('review findings, pinned', () => {
+  const t = 'push "P" / "x" sms "S {link}" voice "V"';
+
+  it('a named target that is also a role’s fallback gets every channel either asked for', () => {
+    const rules = compileOk(`workflow w { ${t} route r { notify provider, director via voice, sms at 0m  fallback director when roster empty } }`);
+    const d = rules.route(alertOf(rules, {}), new Date('2026-07-01T15:00Z'), roster({ provider: 'empty' }));
+    if (d.kind !== 'matched') throw new Error('expected a match');
+    const [only, ...rest] = d.match.steps[0]!.notifications;
+    expect(rest).toEqual([]);
+    expect(only!.target.name).toBe('director');
+    expect([...only!.channels].sort()).toEqual(['push', 'sms', 'voice']);
+    expect(only!.standsInFor).toEqual([{ role: 'provider', reason: 'empty' }]);
+  });
+
+  it('an empty roster from a stale feed falls back under "when roster stale"', () => {
+    const rules = compileOk(`workflow w { ${t} route r { notify provider at 0m  fallback desk when roster stale } }`);
+    const emptyAndStale = { onCall: () => ({ people: [], stale: true }) };
+    const d = rules.route(alertOf(rules, {}), new Date('2026-07-01T15:00Z'), emptyAndStale);
+    if (d.kind !== 'matched') throw new Error('expected a match');
+    expect(d.match.steps[0]!.notifications[0]).toMatchObject({ target: { name: 'desk' }, standsInFor: [{ role: 'provider', reason: 'stale' }] });
+  });
+
+  it('an explanation never tells a PHI value, not even through the literal it was compared with', () => {
+    const rules = compileOk(`workflow w { ${t}
+      route a when patient.mrn != "MRN-0001" { notify provider at 0m }
+      route b when not patient.mrn in ("MRN-0001", "MRN-0002") { notify provider at 0m }
+      route c when source = radiology { notify provider at 0m } }`);
+    const d = rules.route(alertOf(rules, { source: 'lab', 'patient.mrn': 'MRN-0001' }), new Date('2026-07-01T15:00Z'), roster(), { explain: true });
+    expect(d.kind).toBe('unmatched');
+    expect(d.misses.map((m) => m.reasons)).toEqual([
+      ['a condition on PHI field patient.mrn is false (not shown)'],
+      ['a condition on PHI field patient.mrn is false (not shown)'],
+      ['source = radiology is false: source is "lab"'],
+    ]);
+    expect(JSON.stringify(d)).not.toContain('MRN-000');
+  });
+
+  it('alert keys named like Object’s own properties are unknown fields, not a crash', async () => {
+    const { validateAlert } = await import('../../grammar/index.js');
+    const rules = compileOk(`workflow w { ${t} route r { notify provider at 0m } }`);
+    for (const json of [{ constructor: 'x' }, { toString: 1 }, { hasOwnProperty: 'y' }, JSON.parse('{"__proto__": {"a": 1}}') as unknown]) {
+      const v = validateAlert(rules.schema, json);
+      expect(v.ok).toBe(false);
     }
   });
 });

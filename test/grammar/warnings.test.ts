@@ -50,7 +50,7 @@ describe('routes that can never match (W202)', () => {
 describe('ladder steps that can never fire (W203)', () => {
   const cal = 'calendar day in "UTC" { daily 08:00-17:00 } calendar never in "UTC" { }';
   it('a step outside a calendar on a route that only matches during it', () => {
-    const found = warnings(`${cal} workflow w { ${t} route r when during day { notify provider at 0m  notify nocturnist at 5m unless acked outside day } }`, 'W203');
+    const found = warnings(`${cal} workflow w { ${t} route r when during day { notify provider at 0m  notify nocturnist at 0m outside day } }`, 'W203');
     expect(found.map((d) => d.message)).toEqual(['this step is outside day, but route r only matches during it']);
   });
   it('a step during a calendar with no window', () => {
@@ -93,5 +93,18 @@ describe('other warnings', () => {
     const result = compile(`workflow empty { } workflow w { ${t} route r { notify provider at 0m } }`);
     expect(codes(result.diagnostics)).toEqual(['W207', 'W206']);
     expect(result.ruleSet).not.toBeNull();
+  });
+});
+
+describe('warnings that must not fire on routes that work', () => {
+  it('W202 stays quiet when an alert without the field matches', () => {
+    for (const condition of ['not source = lab and not source = radiology and not source = nursecall', 'not flag in (N, H, L, HH, LL, AA)']) {
+      expect(warnings(`workflow w { ${t} route r when ${condition} { notify provider at 0m } }`, 'W202')).toEqual([]);
+    }
+  });
+
+  it('W203 stays quiet for a later step outside the calendar the route matched during: it fires after the edge', () => {
+    const text = `calendar day in "America/Chicago" { daily 07:00-19:00 } workflow w { ${t} route r when source = lab and during day { notify provider at 0m  notify nocturnist at 30m unless acked outside day } }`;
+    expect(warnings(text, 'W203')).toEqual([]);
   });
 });
