@@ -1,0 +1,121 @@
+// Opens the database: embedded PGlite by default, PostgreSQL when a URL is given. The rest of
+// the gateway sees one `Db` type and does not know which it got.
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { acquireDataDirLock } from './lock-file.js';
+import * as schema from './schema.js';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export type DatabaseConfig =
+  /** `dataDir` null: in memory. `loadDataDir`: start from a dump (tests clone a migrated database this way). */
+  | { readonly driver: 'pglite'; readonly dataDir: string | null; readonly loadDataDir?: Blob }
+  | { readonly driver: 'postgres'; readonly url: string; readonly maxConnections?: number };
+
+export interface Database {
+  readonly db: Db;
+  readonly driver: DatabaseConfig['driver'];
+  /**
+   * Runs `fn` holding the PostgreSQL advisory lock `key`, or returns `{ ran: false }` at once when
+   * another session holds it: "never two of this at once", across replicas.
+   */
+  tryExclusive<T>(key: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>;
+  /** Like tryExclusive, but waits for the lock. */
+  exclusive<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /** A dump of a PGlite database (for cloning in tests); null on PostgreSQL. */
+  dump(): Promise<Blob | null>;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+  return config.driver === 'pglite' ? openPglite(config) : openPostgres(config);
+}
+
+async function openPglite(config: Extract<DatabaseConfig, { driver: 'pglite' }>): Promise<Database> {
+  // PGlite is one process's database: the lock file keeps a second process off the directory.
+  const release = config.dataDir === null ? () => {} : acquireDataDirLock(config.dataDir);
+  let client: PGlite;
+  try {
+    client = await PGlite.create({
+      ...(config.dataDir === null ? {} : { dataDir: config.dataDir }),
+      ...(config.loadDataDir === undefined ? {} : { loadDataDir: config.loadDataDir }),
+    });
+  } catch (e) {
+    release();
+    throw e;
+  }
+  // One process, one connection: an in-process queue per key is the whole of "exclusive".
+  const held = new Set<string>();
+  const waiting = new Map<string, Promise<unknown>>();
+  const database: Database = {
+    db: drizzlePglite({ client, schema }) as unknown as Db,
+    driver: 'pglite',
+    async tryExclusive(key, fn) {
+      if (held.has(key)) return { ran: false };
+      held.add(key);
+      try {
+        return { ran: true, value: await fn() };
+      } finally {
+        held.delete(key);
+      }
+    },
+    async exclusive(key, fn) {
+      const before = waiting.get(key) ?? Promise.resolve();
+      const run = before.catch(() => undefined).then(fn);
+      waiting.set(key, run);
+      return run;
+    },
+    async dump() {
+      return client.dumpDataDir('none');
+    },
+    async close() {
+      await client.close();
+      release();
+    },
+  };
+  return database;
+}
+
+async function openPostgres(config: Extract<DatabaseConfig, { driver: 'postgres' }>): Promise<Database> {
+  // At least two connections: an advisory lock holds one session while the work uses another.
+  const sql = postgres(config.url, { max: Math.max(2, config.maxConnections ?? 10), onnotice: () => {} });
+  await sql`select 1`; // fail at open, with the driver's message, not at the first query
+  const withLock = async <T>(key: string, wait: boolean, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> => {
+    // Advisory locks belong to a session: hold one connection for the lock's whole life.
+    const session = await sql.reserve();
+    try {
+      if (wait) {
+        await session`select pg_advisory_lock(hashtext(${key}))`;
+      } else {
+        const [row] = await session<{ locked: boolean }[]>`select pg_try_advisory_lock(hashtext(${key})) as locked`;
+        if (row?.locked !== true) return { ran: false };
+      }
+      try {
+        return { ran: true, value: await fn() };
+      } finally {
+        await session`select pg_advisory_unlock(hashtext(${key}))`;
+      }
+    } finally {
+      session.release();
+    }
+  };
+  return {
+    db: drizzlePostgres({ client: sql, schema }) as unknown as Db,
+    driver: 'postgres',
+    tryExclusive: (key, fn) => withLock(key, false, fn),
+    async exclusive(key, fn) {
+      const result = await withLock(key, true, fn);
+      if (!result.ran) throw new Error('internal: a waiting advisory lock did not run');
+      return result.value;
+    },
+    async dump() {
+      return null;
+    },
+    async close() {
+      await sql.end({ timeout: 5 });
+    },
+  };
+}

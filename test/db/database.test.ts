@@ -1,0 +1,71 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DataDirInUseError, migrateDatabase, openDatabase, tables, type Database } from '../../src/db/index.js';
+import { freshDatabase, testDriver } from '../support/db.js';
+
+const open: Database[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((d) => d.close()));
+});
+async function fresh(): Promise<Database> {
+  const d = await freshDatabase();
+  open.push(d);
+  return d;
+}
+
+describe(`the database (${testDriver})`, () => {
+  it('each test starts from a clean, migrated database', async () => {
+    const a = await fresh();
+    await a.db.insert(tables.rosterSources).values({ name: 'amion' });
+    const b = await fresh();
+    expect(await b.db.select().from(tables.rosterSources)).toEqual([]);
+    expect((await a.db.select().from(tables.rosterSources)).map((r) => r.name)).toEqual(['amion']);
+  });
+
+  it('applying the migrations again changes nothing', async () => {
+    const d = await fresh();
+    await migrateDatabase(d);
+    await migrateDatabase(d);
+    const rows = await d.db.execute(sql`select count(*)::int as n from shifts`);
+    expect(rows).toBeDefined();
+  });
+
+  it('refuses a shift that ends before it starts', async () => {
+    const d = await fresh();
+    await d.db.insert(tables.rosterSources).values({ name: 's' });
+    await d.db.insert(tables.people).values({ id: 's:1', source: 's', sourceId: '1', displayName: 'A', updatedAt: new Date() });
+    await expect(
+      d.db.insert(tables.shifts).values({ source: 's', sourceId: 'x', personId: 's:1', service: 'S', shift: 'D', startsAt: new Date('2026-01-02T00:00Z'), endsAt: new Date('2026-01-01T00:00Z'), zone: 'UTC', kind: 'base' }),
+    ).rejects.toThrow();
+  });
+
+  it('runs one holder of an exclusive key at a time, and tells a second it did not run', async () => {
+    const d = await fresh();
+    let release!: () => void;
+    const first = d.tryExclusive('refresh:amion', () => new Promise<string>((r) => (release = () => r('first'))));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await d.tryExclusive('refresh:amion', async () => 'second')).toEqual({ ran: false });
+    expect(await d.tryExclusive('refresh:qgenda', async () => 'other key')).toEqual({ ran: true, value: 'other key' });
+    release();
+    expect(await first).toEqual({ ran: true, value: 'first' });
+    expect(await d.tryExclusive('refresh:amion', async () => 'again')).toEqual({ ran: true, value: 'again' });
+  });
+});
+
+describe('a PGlite data directory on disk', () => {
+  it('is kept by one process at a time, and keeps its data across restarts', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'pagerless-db-')), 'data');
+    const first = await openDatabase({ driver: 'pglite', dataDir: dir });
+    await migrateDatabase(first);
+    await first.db.insert(tables.rosterSources).values({ name: 'amion' });
+    await expect(openDatabase({ driver: 'pglite', dataDir: dir })).rejects.toBeInstanceOf(DataDirInUseError);
+    await first.close();
+    const second = await openDatabase({ driver: 'pglite', dataDir: dir });
+    await migrateDatabase(second);
+    expect((await second.db.select().from(tables.rosterSources)).map((r) => r.name)).toEqual(['amion']);
+    await second.close();
+  }, 60_000);
+});

@@ -1,0 +1,86 @@
+// A clean, migrated database for each test, on PGlite by default and on the PostgreSQL server
+// named by TEST_DATABASE_URL when it is set. Neither pays a cold start per test: PGlite tests
+// load a dump of one migrated database; PostgreSQL tests copy a migrated template database.
+import { createHash, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { migrateDatabase, migrationsFolder, openDatabase, type Database } from '../../src/db/index.js';
+
+export const testDatabaseUrl = process.env['TEST_DATABASE_URL'];
+export const testDriver = testDatabaseUrl === undefined ? 'pglite' : 'postgres';
+
+let pgliteImage: Promise<Blob> | undefined;
+
+async function migratedPgliteImage(): Promise<Blob> {
+  const database = await openDatabase({ driver: 'pglite', dataDir: null });
+  await migrateDatabase(database);
+  const image = await database.dump();
+  await database.close();
+  return image!;
+}
+
+/** The template's name changes with the migrations, so a schema change never reuses a stale one. */
+function templateName(): string {
+  const hash = createHash('sha256');
+  for (const file of readdirSync(migrationsFolder).filter((f) => f.endsWith('.sql')).sort()) hash.update(readFileSync(join(migrationsFolder, file)));
+  return `pagerless_tpl_${hash.digest('hex').slice(0, 16)}`;
+}
+
+let template: Promise<string> | undefined;
+
+async function ensureTemplate(admin: postgres.Sql): Promise<string> {
+  const name = templateName();
+  // Test files run in parallel workers: one creates the template, the others wait for it.
+  await admin`select pg_advisory_lock(hashtext(${name}))`;
+  try {
+    const [exists] = await admin`select 1 from pg_database where datname = ${name}`;
+    if (exists === undefined) {
+      // Built under another name and renamed when complete: a run that dies half-way never
+      // leaves a half-migrated template behind under the real name.
+      const building = `${name}_building`;
+      await admin.unsafe(`drop database if exists "${building}" with (force)`);
+      await admin.unsafe(`create database "${building}"`);
+      const database = await openDatabase({ driver: 'postgres', url: withDatabase(testDatabaseUrl!, building), maxConnections: 2 });
+      await migrateDatabase(database);
+      await database.close();
+      await admin.unsafe(`alter database "${building}" rename to "${name}"`);
+    }
+  } finally {
+    await admin`select pg_advisory_unlock(hashtext(${name}))`;
+  }
+  return name;
+}
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** A fresh database with every migration applied. Close it at the end of the test. */
+export async function freshDatabase(): Promise<Database> {
+  if (testDatabaseUrl === undefined) {
+    pgliteImage ??= migratedPgliteImage();
+    return openDatabase({ driver: 'pglite', dataDir: null, loadDataDir: await pgliteImage });
+  }
+  const admin = postgres(testDatabaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    template ??= ensureTemplate(admin);
+    const source = await template;
+    const name = `pagerless_test_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+    await admin.unsafe(`create database "${name}" template "${source}"`);
+    const database = await openDatabase({ driver: 'postgres', url: withDatabase(testDatabaseUrl, name), maxConnections: 4 });
+    return {
+      ...database,
+      async close() {
+        await database.close();
+        const cleanup = postgres(testDatabaseUrl!, { max: 1, onnotice: () => {} });
+        await cleanup.unsafe(`drop database if exists "${name}" with (force)`);
+        await cleanup.end();
+      },
+    };
+  } finally {
+    await admin.end();
+  }
+}
