@@ -1,0 +1,73 @@
+// One import of one source: read the feed, parse it with its format's importer, and land it
+// whole, or record why not and keep the roster that was there.
+import { readFile } from 'node:fs/promises';
+import type { Database } from '../db/index.js';
+import { parseCsvRoster } from './importers/csv.js';
+import { parseIcalRoster } from './importers/ical.js';
+import { parseJsonRoster } from './importers/json.js';
+import type { FeedParse, FeedProblem } from './model.js';
+import type { SourceConfig } from './sources-config.js';
+import { recordImportFailure, syncSource, type SyncCounts } from './store.js';
+
+export type ImportOutcome =
+  | { readonly status: 'imported'; readonly source: string; readonly counts: SyncCounts }
+  | { readonly status: 'rejected'; readonly source: string; readonly problems: readonly FeedProblem[] }
+  /** Another import of the same source was running (here or on another replica). */
+  | { readonly status: 'busy'; readonly source: string };
+
+/** A feed larger than this is refused rather than read into memory: no roster is that big. */
+export const maxFeedBytes = 32 * 1024 * 1024;
+
+/** Recurring iCalendar events are expanded from a week back, so yesterday's on-call still answers. */
+const icalLookbackMs = 7 * 86_400_000;
+
+export function parseFeed(config: SourceConfig, text: string, now: Date): FeedParse {
+  switch (config.format) {
+    case 'csv':
+      return parseCsvRoster(text, { zone: config.zone, ...(config.columns === undefined ? {} : { columns: config.columns }), ...(config.aliases === undefined ? {} : { aliases: config.aliases }) });
+    case 'json':
+      return parseJsonRoster(text, { zone: config.zone, tasks: config.tasks, incremental: config.incremental, ...(config.aliases === undefined ? {} : { aliases: config.aliases }) });
+    case 'ical':
+      return parseIcalRoster(text, {
+        zone: config.zone,
+        from: new Date(now.getTime() - icalLookbackMs),
+        to: new Date(now.getTime() + config.horizonDays * 86_400_000),
+        ...(config.service === undefined ? {} : { service: config.service }),
+        ...(config.shift === undefined ? {} : { shift: config.shift }),
+        ...(config.aliases === undefined ? {} : { aliases: config.aliases }),
+      });
+  }
+}
+
+/** Imports `text` as the feed of `config`'s source; never two imports of one source at once. */
+export async function importFeed(database: Database, config: SourceConfig, text: string, now: Date): Promise<ImportOutcome> {
+  const source = config.name;
+  const result = await database.tryExclusive(`roster:${source}`, async (): Promise<ImportOutcome> => {
+    if (Buffer.byteLength(text) > maxFeedBytes) {
+      const problems = [{ message: `the feed is larger than ${maxFeedBytes / 1024 / 1024} MiB` }];
+      await recordImportFailure(database.db, source, now, problems[0]!.message);
+      return { status: 'rejected', source, problems };
+    }
+    const parsed = parseFeed(config, text, now);
+    if (!parsed.ok) {
+      await recordImportFailure(database.db, source, now, describeProblems(parsed.problems));
+      return { status: 'rejected', source, problems: parsed.problems };
+    }
+    return { status: 'imported', source, counts: await syncSource(database.db, source, parsed, now) };
+  });
+  return result.ran ? result.value : { status: 'busy', source };
+}
+
+/** The feed's text, from its file or URL. */
+export async function readFeed(config: SourceConfig, fetchFeed: typeof fetch = fetch): Promise<string> {
+  if (config.file !== undefined) return readFile(config.file, 'utf8');
+  const response = await fetchFeed(config.url!, { signal: AbortSignal.timeout(30_000) });
+  if (!response.ok) throw new Error(`${config.url} answered ${response.status} ${response.statusText}`);
+  return response.text();
+}
+
+export function describeProblems(problems: readonly FeedProblem[]): string {
+  const where = (p: FeedProblem): string => (p.line !== undefined ? `line ${p.line}: ` : p.record !== undefined ? `record ${p.record}: ` : '');
+  const shown = problems.slice(0, 20).map((p) => `${where(p)}${p.message}`);
+  return [...shown, ...(problems.length > 20 ? [`… and ${problems.length - 20} more`] : [])].join('\n');
+}
