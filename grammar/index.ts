@@ -2,7 +2,7 @@
 export type * from './ast.js';
 export { compileSources, versionHash, type CompileOptions, type CompileResult, type SourceFile } from './compiler/compile.js';
 export type { RuleTest } from './compiler/lower.js';
-export { diagnosticCatalog, diagnosticsToJson, hasErrors, renderDiagnostic, renderDiagnostics, type Diagnostic, type DiagnosticCode } from './diagnostics.js';
+export { diagnosticCatalog, diagnosticsToJson, didYouMean, hasErrors, renderDiagnostic, renderDiagnostics, type Diagnostic, type DiagnosticCode } from './diagnostics.js';
 export { validateAlert, type AlertIssue, type AlertValidation } from './evaluate/alert.js';
 export type * from './evaluate/decision.js';
 export type { RouteOptions, Router } from './evaluate/router.js';

@@ -1,9 +1,15 @@
 // The `pagerless` command line. Each command lives in its own file; this one only parses.
 import { Command, CommanderError, Option } from 'commander';
 import { processIo, type CliIo } from './io.js';
+import { onCall, rosterGaps, rosterImport } from './roster.js';
 import { rulesCheck, rulesDiagram, rulesExplain, rulesTest, type Format } from './rules.js';
 
-export async function main(argv: readonly string[], io: CliIo = processIo, now: () => Date = () => new Date()): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: CliIo = processIo,
+  now: () => Date = () => new Date(),
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<number> {
   let exitCode = 0;
   const program = new Command('pagerless')
     .description('Pagerless: the notification gateway that retires pagers')
@@ -42,6 +48,40 @@ export async function main(argv: readonly string[], io: CliIo = processIo, now: 
     .description('regenerate the grammar diagram in grammar/diagram/')
     .action(() => {
       exitCode = rulesDiagram(io);
+    });
+
+  const rosterCtx = () => ({ io, now: now(), env });
+  const sourcesOption = new Option('--sources <file>', 'roster sources mapping').default('schedules/sources.json');
+  const rulesOption = new Option('--rules <dir>', 'rules directory (where roles are bound to rosters)').default('rules');
+  const roster = program.command('roster').description('import rosters and find gaps in them');
+  roster
+    .command('import')
+    .description('import a roster file as a source of schedules/sources.json')
+    .argument('<file>', 'the feed: iCal, CSV or JSON as the source says')
+    .requiredOption('--source <name>', 'the source it comes from')
+    .addOption(sourcesOption)
+    .action(async (file: string, opts: { source: string; sources: string }) => {
+      exitCode = await rosterImport(file, opts.source, opts.sources, rosterCtx());
+    });
+  roster
+    .command('gaps')
+    .description('list when a role has nobody on call; exit 1 when there is any gap')
+    .option('--days <n>', 'how many days ahead', '14')
+    .addOption(rulesOption)
+    .addOption(sourcesOption)
+    .action(async (opts: { days: string; rules: string; sources: string }) => {
+      exitCode = await rosterGaps(Number(opts.days), opts.rules, opts.sources, rosterCtx());
+    });
+  program
+    .command('oncall')
+    .description('who is on call for a role at an instant')
+    .argument('<role>', 'a role of the rules')
+    .option('--at <instant>', 'ISO instant with offset (default: now)')
+    .addOption(rulesOption)
+    .addOption(sourcesOption)
+    .addOption(format)
+    .action(async (role: string, opts: { at?: string; rules: string; sources: string; format: Format }) => {
+      exitCode = await onCall(role, opts.at, opts.rules, opts.sources, opts.format, rosterCtx());
     });
 
   try {
