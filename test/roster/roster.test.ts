@@ -249,3 +249,30 @@ describe(`refreshing rosters on a schedule (${testDriver})`, () => {
     expect(qgenda.lastSuccessAt).toEqual(now);
   });
 });
+
+describe(`the rules routing with the roster (${testDriver})`, () => {
+  it('pages whoever the imported roster has on call, and the fallback inbox once the roster is stale', async () => {
+    const { compileRulesDirectory, validateAlert } = await import('../../grammar/index.js');
+    const { loadSourcesConfig } = await import('../../src/roster/index.js');
+    const { readFileSync } = await import('node:fs');
+    const d = await fresh();
+    const config = loadSourcesConfig('schedules/sources.json');
+    const importedAt = new Date('2026-10-31T12:00:00Z');
+    await imported(d, config.get('amion')!, readFileSync('schedules/examples/amion.csv', 'utf8'), importedAt);
+    const ruleSet = compileRulesDirectory('rules', { dstFromYear: 2026 }).ruleSet!;
+    const alert = validateAlert(ruleSet.schema, { source: 'lab', flag: 'HH', priority: 'stat', test: 'K', unit: '5W' });
+    if (!alert.ok) throw new Error('bad alert');
+    const at = new Date('2026-11-01T07:30:00Z'); // 01:30 CDT on the fall-back night
+    const window = { from: new Date('2026-10-30Z'), to: new Date('2026-11-03Z') };
+
+    const freshIndex = await loadOnCallIndex(d.db, config, window, () => new Date('2026-11-01T07:30:00Z'));
+    const decision = ruleSet.route(alert.alert, at, freshIndex);
+    if (decision.kind !== 'matched') throw new Error('expected a match');
+    expect(decision.match.steps[0]!.notifications[0]).toMatchObject({ target: { name: 'ordering-provider' }, people: [{ id: 'amion:A-1004', name: 'Dr. Dana Ruiz' }], roster: 'ok' });
+
+    const staleIndex = await loadOnCallIndex(d.db, config, window, () => new Date('2026-11-02T12:00:00Z')); // 48 h after the import
+    const stale = ruleSet.route(alert.alert, at, staleIndex);
+    if (stale.kind !== 'matched') throw new Error('expected a match');
+    expect(stale.match.steps[0]!.notifications[0]).toMatchObject({ target: { name: 'lab-critical-desk' }, roster: 'stale', standsInFor: [{ role: 'ordering-provider', reason: 'stale' }] });
+  });
+});
