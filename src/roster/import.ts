@@ -58,11 +58,16 @@ export async function importFeed(database: Database, config: SourceConfig, text:
   return result.ran ? result.value : { status: 'busy', source };
 }
 
-/** The feed's text, from its file or URL. */
-export async function readFeed(config: SourceConfig, fetchFeed: typeof fetch = fetch): Promise<string> {
+/**
+ * The feed's text, from its file or URL. An incremental feed is asked only for what changed
+ * since the newest last-modified time already imported (QGenda's `ModifiedSince`).
+ */
+export async function readFeed(config: SourceConfig, since: Date | null = null, fetchFeed: typeof fetch = fetch): Promise<string> {
   if (config.file !== undefined) return readFile(config.file, 'utf8');
-  const response = await fetchFeed(config.url!, { signal: AbortSignal.timeout(30_000) });
-  if (!response.ok) throw new Error(`${config.url} answered ${response.status} ${response.statusText}`);
+  const url = new URL(config.url!);
+  if (config.format === 'json' && config.incremental && since !== null) url.searchParams.set('ModifiedSince', since.toISOString());
+  const response = await fetchFeed(url, { signal: AbortSignal.timeout(30_000) });
+  if (!response.ok) throw new Error(`${url.origin}${url.pathname} answered ${response.status} ${response.statusText}`);
   return response.text();
 }
 

@@ -19,16 +19,16 @@ export interface RefreshDeps {
 /** One tick: imports every source that is due. Exported so tests can tick with a moved clock. */
 export async function refreshDueSources(deps: RefreshDeps): Promise<ImportOutcome[]> {
   const now = deps.now();
-  const attempts = new Map((await loadSourceStates(deps.database.db)).map((s) => [s.name, s.lastAttemptAt]));
+  const states = new Map((await loadSourceStates(deps.database.db)).map((s) => [s.name, s]));
   const due = [...deps.config.values()].filter((c) => {
-    const last = attempts.get(c.name) ?? null;
+    const last = states.get(c.name)?.lastAttemptAt ?? null;
     return last === null || now.getTime() - last.getTime() >= c.refreshEvery;
   });
   const outcomes: ImportOutcome[] = [];
   for (const source of due) {
     let outcome: ImportOutcome;
     try {
-      const text = await readFeed(source, deps.fetchFeed);
+      const text = await readFeed(source, states.get(source.name)?.lastModified ?? null, deps.fetchFeed);
       outcome = await importFeed(deps.database, source, text, now);
     } catch (e) {
       const message = `could not read the feed: ${(e as Error).message}`;

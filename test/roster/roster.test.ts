@@ -218,9 +218,11 @@ describe(`refreshing rosters on a schedule (${testDriver})`, () => {
     const dir = mkdtempSync(join(tmpdir(), 'pagerless-feed-'));
     writeFileSync(join(dir, 'amion.csv'), csv('1,Dr Ames,,Hospitalist,Night,2026-04-10,1900,0700,'));
     let status = 200;
-    server = createServer((_, res) => {
+    const asked: string[] = [];
+    server = createServer((req, res) => {
+      asked.push(req.url ?? '');
       res.statusCode = status;
-      res.end(JSON.stringify([]));
+      res.end(JSON.stringify([{ ScheduleKey: 'k1', StaffKey: 'N1', StaffFName: 'Nurse', StaffLName: 'One', TaskName: 'RRT RN', StartDateUTC: '2026-04-10T12:00:00Z', EndDateUTC: '2026-04-11T00:00:00Z', IsPublished: true, IsStruck: false, LastModifiedDateUTC: '2026-02-27T08:00:00Z' }]));
     });
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
@@ -228,7 +230,7 @@ describe(`refreshing rosters on a schedule (${testDriver})`, () => {
       {
         sources: {
           amion: { format: 'csv', file: 'amion.csv', zone: 'America/Chicago', refreshEvery: '15m' },
-          qgenda: { format: 'json', url: `http://127.0.0.1:${port}/feed`, zone: 'America/Chicago', refreshEvery: '1h', tasks: {} },
+          qgenda: { format: 'json', url: `http://127.0.0.1:${port}/feed`, zone: 'America/Chicago', refreshEvery: '1h', incremental: true, tasks: { 'RRT RN': { service: 'Rapid Response', shift: 'RRT' } } },
         },
       },
       join(dir, 'sources.json'),
@@ -244,6 +246,8 @@ describe(`refreshing rosters on a schedule (${testDriver})`, () => {
     clock = new Date(now.getTime() + 61 * 60_000);
     const outcomes = await tick();
     expect(outcomes.map((o) => `${o.source}:${o.status}`)).toEqual(['amion:imported', 'qgenda:rejected']);
+    // The incremental feed is asked only for changes since the newest last-modified it gave.
+    expect(asked).toEqual(['/feed', '/feed?ModifiedSince=2026-02-27T08%3A00%3A00.000Z']);
     const qgenda = (await loadSourceStates(d.db)).find((s) => s.name === 'qgenda')!;
     expect(qgenda.lastError).toMatch(/could not read the feed: .* answered 503/);
     expect(qgenda.lastSuccessAt).toEqual(now);
@@ -274,5 +278,33 @@ describe(`the rules routing with the roster (${testDriver})`, () => {
     const stale = ruleSet.route(alert.alert, at, staleIndex);
     if (stale.kind !== 'matched') throw new Error('expected a match');
     expect(stale.match.steps[0]!.notifications[0]).toMatchObject({ target: { name: 'lab-critical-desk' }, roster: 'stale', standsInFor: [{ role: 'ordering-provider', reason: 'stale' }] });
+  });
+});
+
+describe(`a malformed feed of each format (${testDriver})`, () => {
+  const feeds = {
+    csv: { config: chicago, good: csv('1,Dr Ames,,Hospitalist,Night,2026-04-10,1900,0700,'), bad: csv('1,Dr Ames,,Hospitalist,Night,2026-04-10,1900,0700,', '2,Dr Bell,,Hospitalist,Night,2026-04-11,1960,0700,'), where: { line: 3 } },
+    json: {
+      config: source('amion', { format: 'json', zone: 'America/Chicago', tasks: { HOSP: { service: 'Hospitalist', shift: 'Night' } } }),
+      good: JSON.stringify([{ ScheduleKey: 'a', StaffKey: '1', StaffFName: 'Dr', StaffLName: 'Ames', TaskName: 'HOSP', StartDateUTC: '2026-04-11T00:00:00Z', EndDateUTC: '2026-04-11T12:00:00Z', IsPublished: true, IsStruck: false }]),
+      bad: JSON.stringify([{ ScheduleKey: 'b', StaffKey: '2', StaffFName: 'Dr', StaffLName: 'Bell', TaskName: 'HOSP', StartDateUTC: 'soon', EndDateUTC: '2026-04-11T12:00:00Z', IsPublished: true, IsStruck: false }]),
+      where: { record: expect.stringContaining('ScheduleKey b') },
+    },
+    ical: {
+      config: source('amion', { format: 'ical', zone: 'America/Chicago', service: 'Hospitalist', shift: 'Night' }),
+      good: ['BEGIN:VCALENDAR', 'VERSION:2.0', 'BEGIN:VEVENT', 'UID:a', 'DTSTART;TZID=America/Chicago:20260410T190000', 'DTEND;TZID=America/Chicago:20260411T070000', 'ATTENDEE;CN=Dr Ames:mailto:ames@example.org', 'END:VEVENT', 'END:VCALENDAR'].join('\r\n'),
+      bad: ['BEGIN:VCALENDAR', 'VERSION:2.0', 'BEGIN:VEVENT', 'UID:b', 'DTSTART;TZID=America/Chicgo:20260410T190000', 'DTEND;TZID=America/Chicago:20260411T070000', 'ATTENDEE;CN=Dr Bell:mailto:bell@example.org', 'END:VEVENT', 'END:VCALENDAR'].join('\r\n'),
+      where: { line: 5 },
+    },
+  };
+  it.each(Object.entries(feeds))('%s: rejected whole, naming where, and the roster in force stays', async (_, feed) => {
+    const d = await fresh();
+    const at = new Date('2026-04-08T12:00:00Z');
+    await imported(d, feed.config, feed.good, at);
+    const outcome = await importFeed(d, feed.config, feed.bad, at);
+    expect(outcome.status).toBe('rejected');
+    if (outcome.status === 'rejected') expect(outcome.problems[0]).toMatchObject(feed.where);
+    const index = await indexOf(d, feed.config, at);
+    expect(index.onCall(hospitalist(['Night']), new Date('2026-04-11T05:00:00Z')).people.map((p) => p.name)).toEqual(['Dr Ames']);
   });
 });

@@ -47,6 +47,7 @@ interface ContentLine {
   readonly name: string;
   /** The value as written (after the first unquoted colon). */
   readonly value: string;
+  readonly hasParameters: boolean;
 }
 
 interface EventBlock {
@@ -69,7 +70,7 @@ function splitContentLine(text: string, line: number): ContentLine | null {
   for (let i = name.length; i < text.length; i++) {
     const c = text[i];
     if (c === '"') quoted = !quoted;
-    else if (c === ':' && !quoted) return { line, name: name.toUpperCase(), value: text.slice(i + 1) };
+    else if (c === ':' && !quoted) return { line, name: name.toUpperCase(), value: text.slice(i + 1), hasParameters: next === ';' };
   }
   return null;
 }
@@ -83,15 +84,18 @@ function scan(text: string): Scan {
   const events: EventBlock[] = [];
   // Unfold: a line starting with a space or tab continues the previous one.
   const logical: { line: number; text: string }[] = [];
+  let afterBlank = false;
   text.split('\n').forEach((physical, i) => {
     const raw = physical.endsWith('\r') ? physical.slice(0, -1) : physical;
     const last = logical[logical.length - 1];
     if (raw.startsWith(' ') || raw.startsWith('\t')) {
-      if (last) last.text += raw.slice(1);
-      else problems.push({ line: i + 1, message: 'the feed starts with a continuation line: not iCalendar' });
+      // ical.js, like RFC 5545, continues only the line just before: not one across a blank line.
+      if (last && !afterBlank) last.text += raw.slice(1);
+      else problems.push({ line: i + 1, message: 'broken line: a continuation (starting with a space) with no line to continue' });
       return;
     }
-    if (raw.trim() === '') return;
+    afterBlank = raw === '';
+    if (raw === '') return;
     logical.push({ line: i + 1, text: raw });
   });
   if (problems.length > 0) return { problems, events };
@@ -107,8 +111,12 @@ function scan(text: string): Scan {
       problems.push({ line, message: `broken line (no "NAME:value"): "${shorten(lineText)}"` });
       continue;
     }
+    if ((cl.name === 'BEGIN' || cl.name === 'END') && (cl.value !== cl.value.trim() || cl.hasParameters)) {
+      // ical.js would take "VEVENT " for another component than "VEVENT", and BEGIN;X=1 for a property.
+      return { problems: [...problems, { line, message: `malformed ${cl.name} line: "${shorten(lineText)}"` }], events };
+    }
     if (cl.name === 'BEGIN') {
-      const name = cl.value.trim().toUpperCase();
+      const name = cl.value.toUpperCase();
       if (stack.length === 0 && name !== 'VCALENDAR') {
         return { problems: [...problems, { line, message: `not an iCalendar feed: expected BEGIN:VCALENDAR, found BEGIN:${cl.value}` }], events };
       }
@@ -119,7 +127,7 @@ function scan(text: string): Scan {
       }
       stack.push({ name, line });
     } else if (cl.name === 'END') {
-      const name = cl.value.trim().toUpperCase();
+      const name = cl.value.toUpperCase();
       const open = stack.pop();
       if (open === undefined) return { problems: [...problems, { line, message: `END:${cl.value} without a matching BEGIN` }], events };
       if (open.name !== name) {
@@ -406,7 +414,9 @@ function readEnd(src: EventSource, start: WrittenTime | null | undefined, floati
 
 function readEvent(src: EventSource, floating: string): EventRead {
   const start = src.time('dtstart');
-  const end = readEnd(src, start, floating);
+  const recurrenceId = src.time('recurrence-id');
+  // An override without DTSTART keeps the time of the occurrence it replaces.
+  const end = readEnd(src, start === undefined ? recurrenceId : start, floating);
 
   const kindText = src.text('x-pagerless-kind')?.toLowerCase();
   const kind: ShiftKind | null | undefined =
@@ -440,7 +450,7 @@ function readEvent(src: EventSource, floating: string): EventRead {
   return {
     line: src.line,
     uid: src.text('uid') || undefined,
-    recurrenceId: src.time('recurrence-id'),
+    recurrenceId,
     start,
     end,
     person: readPerson(src),
