@@ -47,26 +47,27 @@ async function openPglite(config: Extract<DatabaseConfig, { driver: 'pglite' }>)
     release();
     throw e;
   }
-  // One process, one connection: an in-process queue per key is the whole of "exclusive".
-  const held = new Set<string>();
-  const waiting = new Map<string, Promise<unknown>>();
+  // One process, one connection: an in-process mutex per key is the whole of "exclusive".
+  const locks = new KeyedMutex();
   const database: Database = {
     db: drizzlePglite({ client, schema }) as unknown as Db,
     driver: 'pglite',
     async tryExclusive(key, fn) {
-      if (held.has(key)) return { ran: false };
-      held.add(key);
+      const release = locks.tryAcquire(key);
+      if (release === null) return { ran: false };
       try {
         return { ran: true, value: await fn() };
       } finally {
-        held.delete(key);
+        release();
       }
     },
     async exclusive(key, fn) {
-      const before = waiting.get(key) ?? Promise.resolve();
-      const run = before.catch(() => undefined).then(fn);
-      waiting.set(key, run);
-      return run;
+      const release = await locks.acquire(key);
+      try {
+        return await fn();
+      } finally {
+        release();
+      }
     },
     async dump() {
       return client.dumpDataDir('none');
@@ -80,12 +81,13 @@ async function openPglite(config: Extract<DatabaseConfig, { driver: 'pglite' }>)
 }
 
 async function openPostgres(config: Extract<DatabaseConfig, { driver: 'postgres' }>): Promise<Database> {
-  // At least two connections: an advisory lock holds one session while the work uses another.
-  const sql = postgres(config.url, { max: Math.max(2, config.maxConnections ?? 10), onnotice: () => {} });
+  const sql = postgres(config.url, { max: config.maxConnections ?? 10, onnotice: () => {} });
+  // Advisory locks belong to a session, held for the lock's whole life. They get their own
+  // connections, so lock holders can never take every connection the locked work needs.
+  const lockSql = postgres(config.url, { max: 4, onnotice: () => {} });
   await sql`select 1`; // fail at open, with the driver's message, not at the first query
   const withLock = async <T>(key: string, wait: boolean, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> => {
-    // Advisory locks belong to a session: hold one connection for the lock's whole life.
-    const session = await sql.reserve();
+    const session = await lockSql.reserve();
     try {
       if (wait) {
         await session`select pg_advisory_lock(hashtext(${key}))`;
@@ -115,7 +117,32 @@ async function openPostgres(config: Extract<DatabaseConfig, { driver: 'postgres'
       return null;
     },
     async close() {
-      await sql.end({ timeout: 5 });
+      await Promise.all([sql.end({ timeout: 5 }), lockSql.end({ timeout: 5 })]);
     },
   };
+}
+
+/** One holder per key at a time, within this process. */
+class KeyedMutex {
+  private readonly tails = new Map<string, Promise<void>>();
+  private readonly held = new Set<string>();
+
+  tryAcquire(key: string): (() => void) | null {
+    if (this.held.has(key)) return null;
+    this.held.add(key);
+    let done!: () => void;
+    this.tails.set(key, new Promise<void>((r) => (done = r)));
+    return () => {
+      this.held.delete(key);
+      done();
+    };
+  }
+
+  async acquire(key: string): Promise<() => void> {
+    for (;;) {
+      const release = this.tryAcquire(key);
+      if (release !== null) return release;
+      await this.tails.get(key);
+    }
+  }
 }

@@ -1,11 +1,11 @@
 // One import of one source: read the feed, parse it with its format's importer, and land it
 // whole, or record why not and keep the roster that was there.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Database } from '../db/index.js';
 import { parseCsvRoster } from './importers/csv.js';
 import { parseIcalRoster } from './importers/ical.js';
 import { parseJsonRoster } from './importers/json.js';
-import type { FeedParse, FeedProblem } from './model.js';
+import type { FeedParse, FeedProblem, ImportedShift } from './model.js';
 import type { SourceConfig } from './sources-config.js';
 import { recordImportFailure, syncSource, type SyncCounts } from './store.js';
 
@@ -49,13 +49,33 @@ export async function importFeed(database: Database, config: SourceConfig, text:
       return { status: 'rejected', source, problems };
     }
     const parsed = parseFeed(config, text, now);
-    if (!parsed.ok) {
-      await recordImportFailure(database.db, source, now, describeProblems(parsed.problems));
-      return { status: 'rejected', source, problems: parsed.problems };
+    const problems = parsed.ok ? duplicateIds(parsed.shifts) : parsed.problems;
+    if (!parsed.ok || problems.length > 0) {
+      await recordImportFailure(database.db, source, now, describeProblems(problems));
+      return { status: 'rejected', source, problems };
     }
-    return { status: 'imported', source, counts: await syncSource(database.db, source, parsed, now) };
+    try {
+      return { status: 'imported', source, counts: await syncSource(database.db, source, parsed, now) };
+    } catch (e) {
+      // The transaction rolled back, so the roster in force is untouched. The database's own
+      // message can quote the feed (names, addresses): keep it out of what is stored and shown.
+      const problem = { message: `the roster could not be stored (${(e as { code?: string }).code ?? (e as Error).name}); the previous roster stays in force` };
+      await recordImportFailure(database.db, source, now, problem.message);
+      return { status: 'rejected', source, problems: [problem] };
+    }
   });
   return result.ran ? result.value : { status: 'busy', source };
+}
+
+/** A shift id the feed gives twice would make the sync ambiguous: which one is the shift? */
+function duplicateIds(shifts: readonly ImportedShift[]): FeedProblem[] {
+  const seen = new Set<string>();
+  const problems: FeedProblem[] = [];
+  for (const s of shifts) {
+    if (seen.has(s.sourceId)) problems.push({ record: s.sourceId, message: `the feed gives the shift ${s.sourceId} twice` });
+    seen.add(s.sourceId);
+  }
+  return problems;
 }
 
 /**
@@ -63,12 +83,41 @@ export async function importFeed(database: Database, config: SourceConfig, text:
  * since the newest last-modified time already imported (QGenda's `ModifiedSince`).
  */
 export async function readFeed(config: SourceConfig, since: Date | null = null, fetchFeed: typeof fetch = fetch): Promise<string> {
-  if (config.file !== undefined) return readFile(config.file, 'utf8');
+  if (config.file !== undefined) {
+    if ((await stat(config.file)).size > maxFeedBytes) throw new FeedTooLargeError();
+    return readFile(config.file, 'utf8');
+  }
   const url = new URL(config.url!);
   if (config.format === 'json' && config.incremental && since !== null) url.searchParams.set('ModifiedSince', since.toISOString());
   const response = await fetchFeed(url, { signal: AbortSignal.timeout(30_000) });
   if (!response.ok) throw new Error(`${url.origin}${url.pathname} answered ${response.status} ${response.statusText}`);
-  return response.text();
+  return readCapped(response);
+}
+
+export class FeedTooLargeError extends Error {
+  constructor() {
+    super(`the feed is larger than ${maxFeedBytes / 1024 / 1024} MiB`);
+  }
+}
+
+/** Reads a response body, stopping as soon as it passes the size limit rather than after. */
+async function readCapped(response: Response): Promise<string> {
+  if (Number(response.headers.get('content-length') ?? 0) > maxFeedBytes) throw new FeedTooLargeError();
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxFeedBytes) {
+      await reader.cancel();
+      throw new FeedTooLargeError();
+    }
+    parts.push(value);
+  }
+  return Buffer.concat(parts).toString('utf8');
 }
 
 export function describeProblems(problems: readonly FeedProblem[]): string {

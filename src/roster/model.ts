@@ -53,6 +53,11 @@ export type FeedParse =
       readonly deleted: readonly string[];
       /** The newest last-modified time in the feed, to ask only for newer changes next time. */
       readonly lastModified: Date | null;
+      /**
+       * The time a full feed speaks for (an iCal feed expanded over a window); null: all time.
+       * Stored shifts outside it are neither confirmed nor removed by the feed, so they stay.
+       */
+      readonly covers?: { readonly from: Date; readonly to: Date } | null;
     }
   | { readonly ok: false; readonly problems: readonly FeedProblem[] };
 

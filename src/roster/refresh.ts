@@ -27,14 +27,18 @@ export async function refreshDueSources(deps: RefreshDeps): Promise<ImportOutcom
   const outcomes: ImportOutcome[] = [];
   for (const source of due) {
     let outcome: ImportOutcome;
+    let text: string;
     try {
-      const text = await readFeed(source, states.get(source.name)?.lastModified ?? null, deps.fetchFeed);
-      outcome = await importFeed(deps.database, source, text, now);
+      text = await readFeed(source, states.get(source.name)?.lastModified ?? null, deps.fetchFeed);
     } catch (e) {
       const message = `could not read the feed: ${(e as Error).message}`;
       await recordImportFailure(deps.database.db, source.name, now, message);
       outcome = { status: 'rejected', source: source.name, problems: [{ message }] };
+      deps.onImport?.(outcome);
+      outcomes.push(outcome);
+      continue;
     }
+    outcome = await importFeed(deps.database, source, text, now);
     deps.onImport?.(outcome);
     outcomes.push(outcome);
   }

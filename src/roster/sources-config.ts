@@ -37,7 +37,17 @@ const common = {
 
 const source = z
   .discriminatedUnion('format', [
-    z.object({ format: z.literal('csv'), ...common, columns: z.record(z.string(), z.string()).optional() }).strict(),
+    z
+      .object({
+        format: z.literal('csv'),
+        ...common,
+        columns: z
+          .object({ personId: z.string(), personName: z.string(), phone: z.string(), service: z.string(), shift: z.string(), date: z.string(), start: z.string(), end: z.string(), kind: z.string() })
+          .partial()
+          .strict()
+          .optional(),
+      })
+      .strict(),
     z
       .object({
         format: z.literal('json'),

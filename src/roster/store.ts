@@ -3,7 +3,7 @@
 import { and, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
-import type { ImportedShift, ShiftKind } from './model.js';
+import type { ContactPoint, FeedParse, ImportedPerson, ShiftKind } from './model.js';
 
 export interface SyncCounts {
   readonly added: number;
@@ -51,14 +51,15 @@ function chunks<T>(items: readonly T[]): T[][] {
 export async function syncSource(
   db: Db,
   source: string,
-  feed: { mode: 'full' | 'incremental'; shifts: readonly ImportedShift[]; deleted: readonly string[]; lastModified: Date | null },
+  feed: Pick<Extract<FeedParse, { ok: true }>, 'mode' | 'shifts' | 'deleted' | 'lastModified' | 'covers'>,
   now: Date,
 ): Promise<SyncCounts> {
   return db.transaction(async (tx) => {
     await tx.insert(rosterSources).values({ name: source }).onConflictDoNothing();
 
-    // People: one row per person of the source; rewritten only when their name changed.
-    const persons = new Map(feed.shifts.map((s) => [s.person.sourceId, s.person]));
+    // People: one row per person of the source, rewritten only when their name changed. A person
+    // appears on many rows; their contact points are every phone any row gives.
+    const persons = peopleOf(feed.shifts.map((s) => s.person));
     for (const batch of chunks([...persons.values()])) {
       await tx
         .insert(people)
@@ -69,19 +70,14 @@ export async function syncSource(
           setWhere: sql`${people.displayName} is distinct from excluded.display_name`,
         });
     }
-    const ids = [...persons.keys()].map((p) => personId(source, p));
-    for (const batch of chunks(ids)) {
-      const wanted = new Set(batch.flatMap((id) => persons.get(id.slice(source.length + 1))!.contacts.map((c) => `${id}\u0000${c.kind}\u0000${c.value}`)));
-      const current = await tx.select().from(contactPoints).where(inArray(contactPoints.personId, batch));
-      const stale = current.filter((c) => !wanted.has(`${c.personId}\u0000${c.kind}\u0000${c.value}`));
-      for (const c of stale) {
+    for (const batch of chunks([...persons.values()])) {
+      const ids = batch.map((p) => personId(source, p.sourceId));
+      const wanted = new Map(batch.flatMap((p) => p.contacts.map((c) => [contactKey(personId(source, p.sourceId), c), { personId: personId(source, p.sourceId), ...c }] as const)));
+      const current = await tx.select().from(contactPoints).where(inArray(contactPoints.personId, ids));
+      for (const c of current.filter((c) => !wanted.has(contactKey(c.personId, c)))) {
         await tx.delete(contactPoints).where(and(eq(contactPoints.personId, c.personId), eq(contactPoints.kind, c.kind), eq(contactPoints.value, c.value)));
       }
-      const rows = [...wanted].map((w) => {
-        const [personIdPart, kind, value] = w.split('\u0000') as [string, 'phone', string];
-        return { personId: personIdPart, kind, value };
-      });
-      if (rows.length > 0) await tx.insert(contactPoints).values(rows).onConflictDoNothing();
+      if (wanted.size > 0) await tx.insert(contactPoints).values([...wanted.values()]).onConflictDoNothing();
     }
 
     // Shifts: compare with what is stored, and write only the difference.
@@ -122,7 +118,11 @@ export async function syncSource(
     for (const batch of chunks(toInsert)) await tx.insert(shifts).values(batch);
 
     const listed = new Set(feed.shifts.map((s) => s.sourceId));
-    const gone = feed.mode === 'full' ? [...existing.keys()].filter((id) => !listed.has(id)) : feed.deleted.filter((id) => existing.has(id) && !listed.has(id));
+    const covered = (s: { startsAt: Date; endsAt: Date }): boolean => feed.covers == null || (s.startsAt < feed.covers.to && s.endsAt > feed.covers.from);
+    const gone =
+      feed.mode === 'full'
+        ? [...existing.values()].filter((s) => !listed.has(s.sourceId) && covered(s)).map((s) => s.sourceId)
+        : feed.deleted.filter((id) => existing.has(id) && !listed.has(id));
     for (const batch of chunks(gone)) await tx.delete(shifts).where(and(eq(shifts.source, source), inArray(shifts.sourceId, batch)));
 
     const [count] = await tx.select({ n: sql<number>`count(*)::int` }).from(shifts).where(eq(shifts.source, source));
@@ -146,6 +146,21 @@ export async function recordImportFailure(db: Db, source: string, now: Date, err
     .insert(rosterSources)
     .values({ name: source, lastAttemptAt: now, lastError: error })
     .onConflictDoUpdate({ target: rosterSources.name, set: { lastAttemptAt: now, lastError: error } });
+}
+
+/** Each person once: the last name given wins, and their contact points are the union of all rows. */
+function peopleOf(rows: readonly ImportedPerson[]): Map<string, ImportedPerson> {
+  const out = new Map<string, ImportedPerson>();
+  for (const p of rows) {
+    const seen = out.get(p.sourceId);
+    const contacts = seen === undefined ? p.contacts : [...seen.contacts, ...p.contacts.filter((c) => !seen.contacts.some((d) => d.kind === c.kind && d.value === c.value))];
+    out.set(p.sourceId, { ...p, contacts });
+  }
+  return out;
+}
+
+function contactKey(person: string, c: ContactPoint): string {
+  return JSON.stringify([person, c.kind, c.value]);
 }
 
 export function personId(source: string, sourceId: string): string {

@@ -1,9 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DataDirInUseError, migrateDatabase, openDatabase, tables, type Database } from '../../src/db/index.js';
+import { acquireDataDirLock } from '../../src/db/lock-file.js';
 import { freshDatabase, testDriver } from '../support/db.js';
 
 const open: Database[] = [];
@@ -68,4 +69,35 @@ describe('a PGlite data directory on disk', () => {
     expect((await second.db.select().from(tables.rosterSources)).map((r) => r.name)).toEqual(['amion']);
     await second.close();
   }, 60_000);
+});
+
+describe('the data directory lock file', () => {
+  const dir = () => join(mkdtempSync(join(tmpdir(), 'pagerless-lock-')), 'data');
+
+  it('is refused while a living process holds it, and taken over from a dead one', () => {
+    const d = dir();
+    writeFileSync(`${d}.lock`, String(process.ppid)); // our parent: alive
+    expect(() => acquireDataDirLock(d)).toThrow(DataDirInUseError);
+    writeFileSync(`${d}.lock`, '999999999'); // no such process
+    const release = acquireDataDirLock(d);
+    expect(readFileSync(`${d}.lock`, 'utf8')).toBe(String(process.pid));
+    release();
+    expect(existsSync(`${d}.lock`)).toBe(false);
+  });
+
+  it('takes over a lock with our own pid left by an earlier life of this pid (a restarted container), but not one this process holds', () => {
+    const d = dir();
+    writeFileSync(`${d}.lock`, String(process.pid));
+    const release = acquireDataDirLock(d);
+    expect(() => acquireDataDirLock(d)).toThrow(DataDirInUseError);
+    release();
+  });
+
+  it('on release removes only its own lock, never one taken over since', () => {
+    const d = dir();
+    const release = acquireDataDirLock(d);
+    writeFileSync(`${d}.lock`, String(process.ppid));
+    release();
+    expect(readFileSync(`${d}.lock`, 'utf8')).toBe(String(process.ppid));
+  });
 });

@@ -281,8 +281,14 @@ describe('the expansion window', () => {
     expect(list.map((s) => s.sourceId)).toEqual(['day#2026-03-04T08:00']);
   });
 
+  it('three shifts a day since 2017 still import (the cap counts steps, and allows years of them)', () => {
+    // The window is 18:00–18:00 CST: the 15:00 and 23:00 shifts of the day before and the 07:00 and 15:00 of the day.
+    const feed = cal(vevent('UID:t', 'DTSTART;TZID=America/Chicago:20170101T070000', 'DURATION:PT8H', 'RRULE:FREQ=DAILY;BYHOUR=7,15,23', NIGHT, JANE));
+    expect(shifts(parseIcalRoster(feed, { zone: 'America/Chicago', from: new Date('2026-03-03T00:00:00Z'), to: new Date('2026-03-04T00:00:00Z') })).length).toBe(4);
+  });
+
   it('a never-ending rule that would run past the occurrence cap is a problem, not a hang', () => {
-    const feed = cal(vevent('UID:h', 'DTSTART:20200101T000000Z', 'DURATION:PT1H', 'RRULE:FREQ=HOURLY', NIGHT, JANE));
+    const feed = cal(vevent('UID:h', 'DTSTART:20000101T000000Z', 'DURATION:PT1H', 'RRULE:FREQ=HOURLY', NIGHT, JANE));
     const found = problems(parseIcalRoster(feed, YEAR_2026));
     expect(found).toEqual([{ line: 8, message: expect.stringContaining(String(MAX_OCCURRENCES_PER_EVENT)) }]);
   });

@@ -308,3 +308,62 @@ describe(`a malformed feed of each format (${testDriver})`, () => {
     expect(index.onCall(hospitalist(['Night']), new Date('2026-04-11T05:00:00Z')).people.map((p) => p.name)).toEqual(['Dr Ames']);
   });
 });
+
+describe(`review findings, pinned (${testDriver})`, () => {
+  it('a person keeps every phone any of their rows gives, not only the last row’s', async () => {
+    const d = await fresh();
+    await imported(d, chicago, csv('A1,Dr Ames,3125550101,Hospitalist,Night,2026-04-10,1900,0700,', 'A1,Dr Ames,,Hospitalist,Night,2026-04-11,1900,0700,'));
+    expect((await loadContacts(d.db, ['amion:A1'])).get('amion:A1')).toEqual(['+13125550101']);
+  });
+
+  it('a feed that gives one shift id twice is rejected and recorded, not a database crash', async () => {
+    const d = await fresh();
+    const cardiology = source('cardiology', { format: 'ical', zone: 'America/Chicago', service: 'Cardiology', shift: 'Fellow' });
+    const ics = ['BEGIN:VCALENDAR', 'VERSION:2.0',
+      'BEGIN:VEVENT', 'UID:x', 'DTSTART;TZID=America/Chicago:20260410T170000', 'DTEND;TZID=America/Chicago:20260411T080000', 'ATTENDEE;CN=Dr A:mailto:a@example.org', 'END:VEVENT',
+      // A "moved occurrence" of an event that does not recur: both come out with the id x.
+      'BEGIN:VEVENT', 'UID:x', 'RECURRENCE-ID;TZID=America/Chicago:20260412T170000', 'DTSTART;TZID=America/Chicago:20260412T170000', 'DTEND;TZID=America/Chicago:20260413T080000', 'ATTENDEE;CN=Dr B:mailto:b@example.org', 'END:VEVENT',
+      'END:VCALENDAR'].join('\r\n');
+    const outcome = await importFeed(d, cardiology, ics, new Date('2026-04-08T12:00:00Z'));
+    expect(outcome).toEqual({ status: 'rejected', source: 'cardiology', problems: [{ record: 'x', message: 'the feed gives the shift x twice' }] });
+    expect((await loadSourceStates(d.db))[0]).toMatchObject({ name: 'cardiology', lastSuccessAt: null, lastError: 'record x: the feed gives the shift x twice' });
+  });
+
+  it('an incremental feed that moves a shift to a task Pagerless does not page takes it off call', async () => {
+    const d = await fresh();
+    const qgenda = source('qgenda', { format: 'json', zone: 'America/Chicago', incremental: true, tasks: { 'CHARGE RN': { service: 'Nursing', shift: 'Charge' } } });
+    const rec = (task: string) => ({ ScheduleKey: 'k1', StaffKey: 'N1', StaffFName: 'Nurse', StaffLName: 'One', TaskName: task, StartDateUTC: '2026-04-10T12:00:00Z', EndDateUTC: '2026-04-11T00:00:00Z', IsPublished: true, IsStruck: false });
+    await imported(d, qgenda, JSON.stringify([rec('CHARGE RN')]));
+    expect(await imported(d, qgenda, JSON.stringify([rec('ADMIN DAY')]))).toMatchObject({ removed: 1 });
+  });
+
+  it('re-importing an iCal feed later keeps the past shifts it no longer expands', async () => {
+    const d = await fresh();
+    const cardiology = source('cardiology', { format: 'ical', zone: 'America/Chicago', service: 'Cardiology', shift: 'Fellow', horizonDays: 30 });
+    const ics = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'BEGIN:VEVENT', 'UID:w', 'DTSTART;TZID=America/Chicago:20260406T170000', 'DTEND;TZID=America/Chicago:20260407T080000', 'RRULE:FREQ=WEEKLY', 'ATTENDEE;CN=Dr A:mailto:a@example.org', 'END:VEVENT', 'END:VCALENDAR'].join('\r\n');
+    await imported(d, cardiology, ics, new Date('2026-04-08T12:00:00Z'));
+    const counts = await imported(d, cardiology, ics, new Date('2026-05-08T12:00:00Z'));
+    expect(counts.removed).toBe(0);
+    const index = await indexOf(d, cardiology);
+    expect(index.onCall({ kind: 'role', name: 'c', roster: 'cardiology', service: 'Cardiology', shifts: [] }, new Date('2026-04-07T03:00:00Z')).people.map((p) => p.name)).toEqual(['Dr A']);
+  });
+
+  it('many exclusive sections at once all finish: lock holders never starve the work of connections', async () => {
+    const d = await fresh();
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => d.exclusive(`k${i % 3}`, async () => (await loadSourceStates(d.db)).length + i)));
+    expect(results).toEqual(Array.from({ length: 12 }, (_, i) => i));
+  });
+
+  it('a feed file past the size limit is refused before it is read', async () => {
+    const { truncateSync } = await import('node:fs');
+    const { readFeed, maxFeedBytes } = await import('../../src/roster/import.js');
+    const file = join(mkdtempSync(join(tmpdir(), 'pagerless-big-')), 'big.csv');
+    writeFileSync(file, '');
+    truncateSync(file, maxFeedBytes + 1);
+    await expect(readFeed({ ...chicago, file })).rejects.toThrow(/larger than 32 MiB/);
+  });
+
+  it('a misspelt CSV column setting is an error, not silently ignored', () => {
+    expect(() => parseSourcesConfig({ sources: { amion: { format: 'csv', file: 'a.csv', zone: 'UTC', columns: { nmae: 'Name' } } } }, 'sources.json')).toThrow(/sources\.amion\.columns: Unrecognized key: "nmae"/);
+  });
+});

@@ -32,8 +32,12 @@ export interface IcalOptions {
   aliases?: NameAliases;
 }
 
-/** Occurrences one event may generate before the end of the window (a guard against runaway rules). */
-export const MAX_OCCURRENCES_PER_EVENT = 10_000;
+/**
+ * Recurrence steps one event may take from its DTSTART to the end of the window: a guard against
+ * runaway rules (a few seconds of work at most), generous enough for years of a busy schedule
+ * (three shifts a day for ten years is about 11,000).
+ */
+export const MAX_OCCURRENCES_PER_EVENT = 100_000;
 
 const DAY_MS = 86_400_000;
 
@@ -694,5 +698,5 @@ function parse(input: string, options: IcalOptions): FeedParse {
 
   if (problems.length > 0) return { ok: false, problems: [...problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)) };
   const shifts = [...builder.shifts].sort((a, b) => a.start.getTime() - b.start.getTime() || (a.sourceId < b.sourceId ? -1 : a.sourceId > b.sourceId ? 1 : 0));
-  return { ok: true, mode: 'full', shifts, deleted: [], lastModified };
+  return { ok: true, mode: 'full', shifts, deleted: [], lastModified, covers: { from: options.from, to: options.to } };
 }

@@ -7,6 +7,7 @@ import { localToInstant, offsetInstant } from '../../../grammar/time/local-time.
 import { applyAliases } from '../model.js';
 import type { ContactPoint, FeedParse, FeedProblem, ImportedShift, NameAliases } from '../model.js';
 import { normalisePhone } from './csv.js';
+import { parseTree, type ParseError } from 'jsonc-parser';
 
 export interface JsonOptions {
   /** IANA zone of records that carry no TimeZone of their own. */
@@ -124,12 +125,19 @@ function instantOf(
   return utc ?? local;
 }
 
+/** Where the first syntax error is, for the messages that do not say (Node 20 often does not). */
+function firstSyntaxErrorOffset(text: string): number | undefined {
+  const errors: ParseError[] = [];
+  parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
+  return errors[0]?.offset;
+}
+
 /** The line and column of a JSON.parse error, from its message (newer Node says it, older Node gives a position). */
 function jsonErrorLocation(message: string, text: string): { line?: number; column?: number } {
   const lineColumn = /line (\d+) column (\d+)/.exec(message);
   if (lineColumn) return { line: Number(lineColumn[1]), column: Number(lineColumn[2]) };
   const position = /at position (\d+)/.exec(message);
-  const offset = position ? Number(position[1]) : /Unexpected end of JSON input/.test(message) ? text.length : undefined;
+  const offset = position ? Number(position[1]) : /Unexpected end of JSON input/.test(message) ? text.length : firstSyntaxErrorOffset(text);
   if (offset === undefined) return {};
   const before = text.slice(0, offset).split(/\r\n|\r|\n/);
   return { line: before.length, column: (before[before.length - 1]?.length ?? 0) + 1 };
@@ -194,10 +202,12 @@ export function parseJsonRoster(text: string, options: JsonOptions): FeedParse {
     const input = raw as Record<string, unknown>;
     const label = recordLabel(index, input.ScheduleKey);
     // Tasks Pagerless does not page are none of its business, however they look; their changes
-    // still count towards the feed's last-modified time.
+    // still count towards the feed's last-modified time. In an incremental feed such a record may
+    // be a shift moved off a paged task, so whatever Pagerless holds under its key goes.
     const taskName = input.TaskName;
     if (typeof taskName === 'string' && !Object.hasOwn(options.tasks, taskName)) {
       if (typeof input.LastModifiedDateUTC === 'string') noteModified(input.LastModifiedDateUTC);
+      if (options.incremental && typeof input.ScheduleKey === 'string' && input.ScheduleKey !== '') deleted.push(input.ScheduleKey);
       return;
     }
     const parsed = scheduleRecord.safeParse(input);
