@@ -118,7 +118,7 @@ export async function syncSource(
     for (const batch of chunks(toInsert)) await tx.insert(shifts).values(batch);
 
     const listed = new Set(feed.shifts.map((s) => s.sourceId));
-    const covered = (s: { startsAt: Date; endsAt: Date }): boolean => feed.covers == null || (s.startsAt < feed.covers.to && s.endsAt > feed.covers.from);
+    const covered = (s: { startsAt: Date; endsAt: Date }): boolean => feed.covers === undefined || feed.covers === null || (s.startsAt < feed.covers.to && s.endsAt > feed.covers.from);
     const gone =
       feed.mode === 'full'
         ? [...existing.values()].filter((s) => !listed.has(s.sourceId) && covered(s)).map((s) => s.sourceId)
