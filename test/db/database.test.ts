@@ -2,20 +2,12 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
-import { afterEach, describe, expect, it } from 'vitest';
-import { DataDirInUseError, migrateDatabase, openDatabase, tables, type Database } from '../../src/db/index.js';
+import { describe, expect, it } from 'vitest';
+import { DataDirInUseError, migrateDatabase, openDatabase, tables } from '../../src/db/index.js';
 import { acquireDataDirLock } from '../../src/db/lock-file.js';
-import { freshDatabase, testDriver } from '../support/db.js';
+import { databasePerTest, testDriver } from '../support/db.js';
 
-const open: Database[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((d) => d.close()));
-});
-async function fresh(): Promise<Database> {
-  const d = await freshDatabase();
-  open.push(d);
-  return d;
-}
+const fresh = databasePerTest();
 
 describe(`the database (${testDriver})`, () => {
   it('each test starts from a clean, migrated database', async () => {

@@ -1,28 +1,12 @@
+import { hours, problemsOf, shiftsOf } from '../support/feeds.js';
 import { describe, expect, it } from 'vitest';
 import { parseCsvRoster } from '../../src/roster/importers/csv.js';
 import type { CsvOptions } from '../../src/roster/importers/csv.js';
-import type { FeedParse, FeedProblem, ImportedShift } from '../../src/roster/model.js';
 
 const HEADER = 'Staff ID,Name,Phone,Service,Shift,Date,Start,End,Type';
-const HOUR = 3_600_000;
 
 function csv(...lines: string[]): string {
   return `${lines.join('\n')}\n`;
-}
-
-function shiftsOf(result: FeedParse): readonly ImportedShift[] {
-  if (!result.ok) throw new Error(`expected the feed to be accepted: ${JSON.stringify(result.problems)}`);
-  return result.shifts;
-}
-
-function problemsOf(result: FeedParse): readonly FeedProblem[] {
-  if (result.ok) throw new Error('expected the feed to be rejected');
-  return result.problems;
-}
-
-function hours(shift: ImportedShift | undefined): number {
-  if (!shift) throw new Error('no such shift');
-  return (shift.end.getTime() - shift.start.getTime()) / HOUR;
 }
 
 const chicago: CsvOptions = { zone: 'America/Chicago' };

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
+import { hours, problemsOf, shiftsOf } from '../support/feeds.js';
 import { describe, expect, it } from 'vitest';
 import { MAX_OCCURRENCES_PER_EVENT, parseIcalRoster } from '../../src/roster/importers/ical.js';
 import type { IcalOptions } from '../../src/roster/importers/ical.js';
-import type { FeedParse, FeedProblem, ImportedShift } from '../../src/roster/model.js';
+import type { ImportedShift } from '../../src/roster/model.js';
 
 // A calendar of three header lines, so the first BEGIN:VEVENT is line 4.
 function cal(...events: string[][]): string {
@@ -19,16 +20,6 @@ const NIGHT = 'CATEGORIES:Hospitalist,Night';
 
 const YEAR_2026: IcalOptions = { zone: 'America/Chicago', from: new Date('2026-01-01T00:00:00Z'), to: new Date('2027-01-01T00:00:00Z') };
 
-function shifts(result: FeedParse): readonly ImportedShift[] {
-  if (!result.ok) throw new Error(`expected ok, got problems: ${JSON.stringify(result.problems)}`);
-  return result.shifts;
-}
-
-function problems(result: FeedParse): readonly FeedProblem[] {
-  if (result.ok) throw new Error('expected problems, got ok');
-  return result.problems;
-}
-
 function byId(list: readonly ImportedShift[], sourceId: string): ImportedShift {
   const found = list.find((s) => s.sourceId === sourceId);
   if (!found) throw new Error(`no shift ${sourceId} among ${list.map((s) => s.sourceId).join(', ')}`);
@@ -36,7 +27,6 @@ function byId(list: readonly ImportedShift[], sourceId: string): ImportedShift {
 }
 
 const iso = (d: Date): string => d.toISOString().replace(':00.000Z', 'Z');
-const hours = (s: ImportedShift): number => (s.end.getTime() - s.start.getTime()) / 3_600_000;
 
 /** A Saturday-night 19:00-07:00 shift every week of 2026 in `zone`. */
 function weeklyNights(zone: string): string {
@@ -54,7 +44,7 @@ function weeklyNights(zone: string): string {
 
 describe('overnight shifts across daylight-saving changes', () => {
   it('a Chicago Saturday night is 11 hours on the spring-forward night and 13 on the fall-back night, 19:00 to 07:00 on the wall', () => {
-    const nights = shifts(parseIcalRoster(weeklyNights('America/Chicago'), YEAR_2026));
+    const nights = shiftsOf(parseIcalRoster(weeklyNights('America/Chicago'), YEAR_2026));
     expect(nights).toHaveLength(52);
 
     const spring = byId(nights, 'sat-night#2026-03-07T19:00');
@@ -70,7 +60,7 @@ describe('overnight shifts across daylight-saving changes', () => {
   });
 
   it('a London Saturday night is 11 hours on 29 March and 13 hours on 25 October', () => {
-    const nights = shifts(parseIcalRoster(weeklyNights('Europe/London'), YEAR_2026));
+    const nights = shiftsOf(parseIcalRoster(weeklyNights('Europe/London'), YEAR_2026));
 
     const spring = byId(nights, 'sat-night#2026-03-28T19:00');
     expect([iso(spring.start), iso(spring.end)]).toEqual(['2026-03-28T19:00Z', '2026-03-29T06:00Z']); // 19:00 GMT to 07:00 BST
@@ -86,7 +76,7 @@ describe('overnight shifts across daylight-saving changes', () => {
       vevent('UID:evening', 'DTSTART;TZID=America/Chicago:20260307T190000', 'DTEND;TZID=America/Chicago:20260308T023000', NIGHT, JANE),
       vevent('UID:morning', 'DTSTART;TZID=America/Chicago:20260308T023000', 'DTEND;TZID=America/Chicago:20260308T070000', NIGHT, RAJ),
     );
-    const list = shifts(parseIcalRoster(feed, YEAR_2026));
+    const list = shiftsOf(parseIcalRoster(feed, YEAR_2026));
     const evening = byId(list, 'evening');
     const morning = byId(list, 'morning');
     expect(evening.end.getTime()).toBe(morning.start.getTime());
@@ -99,7 +89,7 @@ describe('overnight shifts across daylight-saving changes', () => {
       vevent('UID:evening', 'DTSTART;TZID=America/Chicago:20261031T190000', 'DTEND;TZID=America/Chicago:20261101T013000', NIGHT, JANE),
       vevent('UID:morning', 'DTSTART;TZID=America/Chicago:20261101T013000', 'DTEND;TZID=America/Chicago:20261101T070000', NIGHT, RAJ),
     );
-    const list = shifts(parseIcalRoster(feed, YEAR_2026));
+    const list = shiftsOf(parseIcalRoster(feed, YEAR_2026));
     const evening = byId(list, 'evening');
     const morning = byId(list, 'morning');
     expect(evening.end.getTime()).toBe(morning.start.getTime());
@@ -109,7 +99,7 @@ describe('overnight shifts across daylight-saving changes', () => {
 
   it('a DURATION in hours is elapsed time (RFC 5545), so PT12H from 19:00 on the spring-forward night ends at 08:00 CDT', () => {
     const feed = cal(vevent('UID:d', 'DTSTART;TZID=America/Chicago:20260307T190000', 'DURATION:PT12H', NIGHT, JANE));
-    const [night] = shifts(parseIcalRoster(feed, YEAR_2026));
+    const [night] = shiftsOf(parseIcalRoster(feed, YEAR_2026));
     expect(night && [iso(night.start), iso(night.end)]).toEqual(['2026-03-08T01:00Z', '2026-03-08T13:00Z']);
   });
 
@@ -118,7 +108,7 @@ describe('overnight shifts across daylight-saving changes', () => {
     const feed = cal(
       vevent('UID:berlin', 'DTSTART;TZID=Europe/Berlin:20260307T190000', 'DTEND;TZID=Europe/Berlin:20260308T070000', 'RRULE:FREQ=WEEKLY;UNTIL=20260314T180000Z', NIGHT, JANE),
     );
-    expect(shifts(parseIcalRoster(feed, YEAR_2026)).map((s) => s.sourceId)).toEqual(['berlin#2026-03-07T19:00', 'berlin#2026-03-14T19:00']);
+    expect(shiftsOf(parseIcalRoster(feed, YEAR_2026)).map((s) => s.sourceId)).toEqual(['berlin#2026-03-07T19:00', 'berlin#2026-03-14T19:00']);
   });
 });
 
@@ -134,7 +124,7 @@ describe('changes to a recurring schedule', () => {
 
   it('an excluded week (EXDATE) leaves that night out of the roster', () => {
     const feed = cal(vevent(...weekly, 'EXDATE;TZID=America/Chicago:20260315T190000,20260329T190000'));
-    expect(shifts(parseIcalRoster(feed, YEAR_2026)).map((s) => s.sourceId)).toEqual(['wk#2026-03-01T19:00', 'wk#2026-03-08T19:00', 'wk#2026-03-22T19:00']);
+    expect(shiftsOf(parseIcalRoster(feed, YEAR_2026)).map((s) => s.sourceId)).toEqual(['wk#2026-03-01T19:00', 'wk#2026-03-08T19:00', 'wk#2026-03-22T19:00']);
   });
 
   it('a swap (RECURRENCE-ID) moves one night to another person and other hours but keeps its id', () => {
@@ -142,7 +132,7 @@ describe('changes to a recurring schedule', () => {
       vevent(...weekly),
       vevent('UID:wk', 'RECURRENCE-ID;TZID=America/Chicago:20260315T190000', 'DTSTART;TZID=America/Chicago:20260315T210000', 'DTEND;TZID=America/Chicago:20260316T090000', RAJ),
     );
-    const list = shifts(parseIcalRoster(feed, YEAR_2026));
+    const list = shiftsOf(parseIcalRoster(feed, YEAR_2026));
     expect(list).toHaveLength(5);
     const swapped = byId(list, 'wk#2026-03-15T19:00');
     expect(swapped.person).toEqual({ sourceId: 'raj.patel@hospital.org', name: 'Raj Patel', contacts: [] });
@@ -154,7 +144,7 @@ describe('changes to a recurring schedule', () => {
   it('a swap written in UTC (RECURRENCE-ID ...Z) still finds its Chicago night, and keeps the night\'s hours when it gives none', () => {
     // 19:00 CDT on 15 March is 00:00Z on the 16th.
     const feed = cal(vevent(...weekly), vevent('UID:wk', 'RECURRENCE-ID:20260316T000000Z', RAJ));
-    const list = shifts(parseIcalRoster(feed, YEAR_2026));
+    const list = shiftsOf(parseIcalRoster(feed, YEAR_2026));
     expect(list).toHaveLength(5);
     const swapped = byId(list, 'wk#2026-03-15T19:00');
     expect([swapped.person.sourceId, iso(swapped.start), iso(swapped.end)]).toEqual(['raj.patel@hospital.org', '2026-03-16T00:00Z', '2026-03-16T12:00Z']);
@@ -162,13 +152,13 @@ describe('changes to a recurring schedule', () => {
 
   it('a cancelled night (RECURRENCE-ID with STATUS:CANCELLED) is gone from the roster', () => {
     const feed = cal(vevent(...weekly), vevent('UID:wk', 'RECURRENCE-ID;TZID=America/Chicago:20260308T190000', 'STATUS:CANCELLED'));
-    expect(shifts(parseIcalRoster(feed, YEAR_2026)).map((s) => s.sourceId)).not.toContain('wk#2026-03-08T19:00');
-    expect(shifts(parseIcalRoster(feed, YEAR_2026))).toHaveLength(4);
+    expect(shiftsOf(parseIcalRoster(feed, YEAR_2026)).map((s) => s.sourceId)).not.toContain('wk#2026-03-08T19:00');
+    expect(shiftsOf(parseIcalRoster(feed, YEAR_2026))).toHaveLength(4);
   });
 
   it('a cancelled event (STATUS:CANCELLED) is not a shift', () => {
     const feed = cal(vevent(...weekly, 'STATUS:CANCELLED'), vevent('UID:one', 'DTSTART:20260310T140000Z', 'DTEND:20260310T220000Z', NIGHT, JANE));
-    expect(shifts(parseIcalRoster(feed, YEAR_2026)).map((s) => s.sourceId)).toEqual(['one']);
+    expect(shiftsOf(parseIcalRoster(feed, YEAR_2026)).map((s) => s.sourceId)).toEqual(['one']);
   });
 
   it('the same feed read twice gives the same shift ids', () => {
@@ -177,8 +167,8 @@ describe('changes to a recurring schedule', () => {
       vevent('UID:wk', 'RECURRENCE-ID;TZID=America/Chicago:20260308T190000', 'DTSTART;TZID=America/Chicago:20260308T200000', 'DTEND;TZID=America/Chicago:20260309T080000', RAJ),
       vevent('UID:single', 'DTSTART:20260401T140000Z', 'DTEND:20260401T220000Z', NIGHT, JANE),
     );
-    const first = shifts(parseIcalRoster(feed, YEAR_2026)).map((s) => s.sourceId);
-    const second = shifts(parseIcalRoster(feed, YEAR_2026)).map((s) => s.sourceId);
+    const first = shiftsOf(parseIcalRoster(feed, YEAR_2026)).map((s) => s.sourceId);
+    const second = shiftsOf(parseIcalRoster(feed, YEAR_2026)).map((s) => s.sourceId);
     expect(first).toEqual(second);
     expect(first).toEqual(['wk#2026-03-01T19:00', 'wk#2026-03-08T19:00', 'wk#2026-03-15T19:00', 'wk#2026-03-29T19:00', 'single']);
   });
@@ -190,7 +180,7 @@ describe('kinds of time', () => {
       vevent('UID:oneday', 'DTSTART;VALUE=DATE:20260308', NIGHT, JANE),
       vevent('UID:weekend', 'DTSTART;VALUE=DATE:20260313', 'DTEND;VALUE=DATE:20260316', NIGHT, RAJ),
     );
-    const list = shifts(parseIcalRoster(feed, YEAR_2026));
+    const list = shiftsOf(parseIcalRoster(feed, YEAR_2026));
     const oneDay = byId(list, 'oneday');
     expect([iso(oneDay.start), iso(oneDay.end)]).toEqual(['2026-03-08T06:00Z', '2026-03-09T05:00Z']);
     expect(oneDay.zone).toBe('America/Chicago');
@@ -200,18 +190,18 @@ describe('kinds of time', () => {
 
   it('a recurring all-day event is keyed by its date', () => {
     const feed = cal(vevent('UID:call', 'DTSTART;VALUE=DATE:20260302', 'RRULE:FREQ=DAILY;COUNT=2', NIGHT, JANE));
-    expect(shifts(parseIcalRoster(feed, YEAR_2026)).map((s) => s.sourceId)).toEqual(['call#2026-03-02', 'call#2026-03-03']);
+    expect(shiftsOf(parseIcalRoster(feed, YEAR_2026)).map((s) => s.sourceId)).toEqual(['call#2026-03-02', 'call#2026-03-03']);
   });
 
   it('floating times (no TZID, no Z) are read in the feed zone', () => {
     const feed = cal(vevent('UID:f', 'DTSTART:20260310T080000', 'DTEND:20260310T200000', NIGHT, JANE));
-    const [day] = shifts(parseIcalRoster(feed, { ...YEAR_2026, zone: 'America/New_York' }));
+    const [day] = shiftsOf(parseIcalRoster(feed, { ...YEAR_2026, zone: 'America/New_York' }));
     expect(day && [iso(day.start), iso(day.end), day.zone]).toEqual(['2026-03-10T12:00Z', '2026-03-11T00:00Z', 'America/New_York']);
   });
 
   it('a UTC event keeps its instants whatever the feed zone', () => {
     const feed = cal(vevent('UID:u', 'DTSTART:20260310T080000Z', 'DTEND:20260310T200000Z', NIGHT, JANE));
-    const [day] = shifts(parseIcalRoster(feed, { ...YEAR_2026, zone: 'Asia/Tokyo' }));
+    const [day] = shiftsOf(parseIcalRoster(feed, { ...YEAR_2026, zone: 'Asia/Tokyo' }));
     expect(day && [iso(day.start), iso(day.end), day.zone]).toEqual(['2026-03-10T08:00Z', '2026-03-10T20:00Z', 'UTC']);
   });
 });
@@ -222,25 +212,25 @@ describe('who and what', () => {
       vevent('UID:cover', 'DTSTART:20260310T080000Z', 'DTEND:20260310T200000Z', 'X-PAGERLESS-KIND:Override', NIGHT, RAJ),
       vevent('UID:plain', 'DTSTART:20260310T080000Z', 'DTEND:20260310T200000Z', NIGHT, JANE),
     );
-    const list = shifts(parseIcalRoster(feed, YEAR_2026));
+    const list = shiftsOf(parseIcalRoster(feed, YEAR_2026));
     expect(byId(list, 'cover').kind).toBe('override');
     expect(byId(list, 'plain').kind).toBe('base');
   });
 
   it('a misspelt X-PAGERLESS-KIND is a problem rather than a silent base shift', () => {
     const feed = cal(vevent('UID:cover', 'DTSTART:20260310T080000Z', 'DTEND:20260310T200000Z', 'X-PAGERLESS-KIND:overide', NIGHT, RAJ));
-    expect(problems(parseIcalRoster(feed, YEAR_2026))).toEqual([{ line: 8, message: expect.stringContaining('X-PAGERLESS-KIND') }]);
+    expect(problemsOf(parseIcalRoster(feed, YEAR_2026))).toEqual([{ line: 8, message: expect.stringContaining('X-PAGERLESS-KIND') }]);
   });
 
   it('aliases rename the scheduling system\'s service and shift names to the ones the rules use', () => {
     const feed = cal(vevent('UID:a', 'DTSTART:20260310T080000Z', 'DTEND:20260310T200000Z', 'CATEGORIES:HOSP-MED,NOC', JANE));
-    const [s] = shifts(parseIcalRoster(feed, { ...YEAR_2026, aliases: { service: { 'HOSP-MED': 'Hospitalist' }, shift: { NOC: 'Night' } } }));
+    const [s] = shiftsOf(parseIcalRoster(feed, { ...YEAR_2026, aliases: { service: { 'HOSP-MED': 'Hospitalist' }, shift: { NOC: 'Night' } } }));
     expect(s && [s.service, s.shift]).toEqual(['Hospitalist', 'Night']);
   });
 
   it('a feed for one service and shift needs no CATEGORIES', () => {
     const feed = cal(vevent('UID:a', 'DTSTART:20260310T080000Z', 'DTEND:20260310T200000Z', JANE));
-    const [s] = shifts(parseIcalRoster(feed, { ...YEAR_2026, service: 'Cardiology', shift: 'Day' }));
+    const [s] = shiftsOf(parseIcalRoster(feed, { ...YEAR_2026, service: 'Cardiology', shift: 'Day' }));
     expect(s && [s.service, s.shift]).toEqual(['Cardiology', 'Day']);
   });
 
@@ -249,7 +239,7 @@ describe('who and what', () => {
       vevent('UID:a', 'DTSTART:20260310T080000Z', 'DTEND:20260310T200000Z', NIGHT, 'ATTENDEE:MAILTO:Sam.Lee@Hospital.org', RAJ),
       vevent('UID:b', 'DTSTART:20260311T080000Z', 'DTEND:20260311T200000Z', NIGHT, 'ATTENDEE;CN=Night Desk:tel:+1-312-555-0143'),
     );
-    const list = shifts(parseIcalRoster(feed, YEAR_2026));
+    const list = shiftsOf(parseIcalRoster(feed, YEAR_2026));
     expect(byId(list, 'a').person).toEqual({ sourceId: 'sam.lee@hospital.org', name: 'Sam.Lee@Hospital.org', contacts: [] });
     expect(byId(list, 'b').person).toEqual({ sourceId: '+13125550143', name: 'Night Desk', contacts: [{ kind: 'phone', value: '+13125550143' }] });
   });
@@ -272,94 +262,94 @@ describe('the expansion window', () => {
 
   it('returns only the shifts overlapping [from, to), including one already under way', () => {
     // from 12:00 on the 3rd (the 3rd's shift is under way), to 08:00 on the 6th (the 6th's shift starts then: excluded).
-    const list = shifts(parseIcalRoster(daily, { zone: 'UTC', from: new Date('2026-03-03T12:00:00Z'), to: new Date('2026-03-06T08:00:00Z') }));
+    const list = shiftsOf(parseIcalRoster(daily, { zone: 'UTC', from: new Date('2026-03-03T12:00:00Z'), to: new Date('2026-03-06T08:00:00Z') }));
     expect(list.map((s) => s.sourceId)).toEqual(['day#2026-03-03T08:00', 'day#2026-03-04T08:00', 'day#2026-03-05T08:00']);
   });
 
   it('a shift that ends exactly at the window start is left out', () => {
-    const list = shifts(parseIcalRoster(daily, { zone: 'UTC', from: new Date('2026-03-03T20:00:00Z'), to: new Date('2026-03-04T20:00:00Z') }));
+    const list = shiftsOf(parseIcalRoster(daily, { zone: 'UTC', from: new Date('2026-03-03T20:00:00Z'), to: new Date('2026-03-04T20:00:00Z') }));
     expect(list.map((s) => s.sourceId)).toEqual(['day#2026-03-04T08:00']);
   });
 
   it('three shifts a day since 2017 still import (the cap counts steps, and allows years of them)', () => {
     // The window is 18:00–18:00 CST: the 15:00 and 23:00 shifts of the day before and the 07:00 and 15:00 of the day.
     const feed = cal(vevent('UID:t', 'DTSTART;TZID=America/Chicago:20170101T070000', 'DURATION:PT8H', 'RRULE:FREQ=DAILY;BYHOUR=7,15,23', NIGHT, JANE));
-    expect(shifts(parseIcalRoster(feed, { zone: 'America/Chicago', from: new Date('2026-03-03T00:00:00Z'), to: new Date('2026-03-04T00:00:00Z') })).length).toBe(4);
+    expect(shiftsOf(parseIcalRoster(feed, { zone: 'America/Chicago', from: new Date('2026-03-03T00:00:00Z'), to: new Date('2026-03-04T00:00:00Z') })).length).toBe(4);
   });
 
   it('a never-ending rule that would run past the occurrence cap is a problem, not a hang', () => {
     const feed = cal(vevent('UID:h', 'DTSTART:20000101T000000Z', 'DURATION:PT1H', 'RRULE:FREQ=HOURLY', NIGHT, JANE));
-    const found = problems(parseIcalRoster(feed, YEAR_2026));
+    const found = problemsOf(parseIcalRoster(feed, YEAR_2026));
     expect(found).toEqual([{ line: 8, message: expect.stringContaining(String(MAX_OCCURRENCES_PER_EVENT)) }]);
   });
 });
 
 describe('feeds that cannot be trusted are refused with the line to fix', () => {
   it('garbage is not iCalendar', () => {
-    expect(problems(parseIcalRoster('<html><body>Service unavailable</body></html>', YEAR_2026))).toEqual([{ line: 1, message: expect.stringContaining('not an iCalendar feed') }]);
-    expect(problems(parseIcalRoster('', YEAR_2026))).toEqual([{ line: 1, message: expect.stringContaining('empty') }]);
+    expect(problemsOf(parseIcalRoster('<html><body>Service unavailable</body></html>', YEAR_2026))).toEqual([{ line: 1, message: expect.stringContaining('not an iCalendar feed') }]);
+    expect(problemsOf(parseIcalRoster('', YEAR_2026))).toEqual([{ line: 1, message: expect.stringContaining('empty') }]);
   });
 
   it('a broken line names its line', () => {
     const feed = cal(vevent('UID:a', 'DTSTART:20260310T080000Z', 'this line lost its colon', 'DTEND:20260310T200000Z', NIGHT, JANE));
-    expect(problems(parseIcalRoster(feed, YEAR_2026))).toEqual([{ line: 7, message: expect.stringContaining('broken line') }]);
+    expect(problemsOf(parseIcalRoster(feed, YEAR_2026))).toEqual([{ line: 7, message: expect.stringContaining('broken line') }]);
   });
 
   it('an event that is never closed names its BEGIN line', () => {
     const feed = ['BEGIN:VCALENDAR', 'BEGIN:VEVENT', 'UID:a', 'END:VCALENDAR'].join('\n');
-    expect(problems(parseIcalRoster(feed, YEAR_2026))).toEqual([{ line: 4, message: expect.stringContaining('does not close BEGIN:VEVENT (line 2)') }]);
+    expect(problemsOf(parseIcalRoster(feed, YEAR_2026))).toEqual([{ line: 4, message: expect.stringContaining('does not close BEGIN:VEVENT (line 2)') }]);
   });
 
   it('a VEVENT without DTSTART names the event', () => {
     const feed = cal(vevent('UID:ok', 'DTSTART:20260310T080000Z', 'DTEND:20260310T200000Z', NIGHT, JANE), vevent('UID:a', 'DTEND:20260310T200000Z', NIGHT, JANE));
-    expect(problems(parseIcalRoster(feed, YEAR_2026))).toEqual([{ line: 11, message: 'VEVENT has no DTSTART' }]);
+    expect(problemsOf(parseIcalRoster(feed, YEAR_2026))).toEqual([{ line: 11, message: 'VEVENT has no DTSTART' }]);
   });
 
   it('an unknown TZID names the property line', () => {
     const feed = cal(vevent('UID:a', 'DTSTART;TZID=Central Standard Time:20260310T080000', 'DURATION:PT12H', NIGHT, JANE));
-    expect(problems(parseIcalRoster(feed, YEAR_2026))).toEqual([{ line: 6, message: expect.stringContaining('unknown time zone TZID=Central Standard Time') }]);
+    expect(problemsOf(parseIcalRoster(feed, YEAR_2026))).toEqual([{ line: 6, message: expect.stringContaining('unknown time zone TZID=Central Standard Time') }]);
   });
 
   it('an event with nobody on it (no ATTENDEE) names the event', () => {
     const feed = cal(vevent('UID:a', 'DTSTART:20260310T080000Z', 'DTEND:20260310T200000Z', NIGHT));
-    expect(problems(parseIcalRoster(feed, YEAR_2026))).toEqual([{ line: 4, message: expect.stringContaining('no ATTENDEE') }]);
+    expect(problemsOf(parseIcalRoster(feed, YEAR_2026))).toEqual([{ line: 4, message: expect.stringContaining('no ATTENDEE') }]);
   });
 
   it('an unparsable or impossible date names its line', () => {
-    expect(problems(parseIcalRoster(cal(vevent('UID:a', 'DTSTART:tomorrow', 'DTEND:20260310T200000Z', NIGHT, JANE)), YEAR_2026))).toEqual([
+    expect(problemsOf(parseIcalRoster(cal(vevent('UID:a', 'DTSTART:tomorrow', 'DTEND:20260310T200000Z', NIGHT, JANE)), YEAR_2026))).toEqual([
       { line: 6, message: expect.stringContaining('unparsable date') },
     ]);
-    expect(problems(parseIcalRoster(cal(vevent('UID:a', 'DTSTART:20260310T080000Z', 'DTEND:20260230T200000Z', NIGHT, JANE)), YEAR_2026))).toEqual([
+    expect(problemsOf(parseIcalRoster(cal(vevent('UID:a', 'DTSTART:20260310T080000Z', 'DTEND:20260230T200000Z', NIGHT, JANE)), YEAR_2026))).toEqual([
       { line: 7, message: expect.stringContaining('unparsable date') },
     ]);
   });
 
   it('an end that is not after the start, or no end at all, is a problem', () => {
-    expect(problems(parseIcalRoster(cal(vevent('UID:a', 'DTSTART:20260310T080000Z', 'DTEND:20260310T080000Z', NIGHT, JANE)), YEAR_2026))).toEqual([
+    expect(problemsOf(parseIcalRoster(cal(vevent('UID:a', 'DTSTART:20260310T080000Z', 'DTEND:20260310T080000Z', NIGHT, JANE)), YEAR_2026))).toEqual([
       { line: 7, message: expect.stringContaining('not after') },
     ]);
-    expect(problems(parseIcalRoster(cal(vevent('UID:a', 'DTSTART:20260310T080000Z', NIGHT, JANE)), YEAR_2026))).toEqual([
+    expect(problemsOf(parseIcalRoster(cal(vevent('UID:a', 'DTSTART:20260310T080000Z', NIGHT, JANE)), YEAR_2026))).toEqual([
       { line: 4, message: 'VEVENT has neither DTEND nor DURATION' },
     ]);
   });
 
   it('an event without service and shift names is a problem', () => {
-    expect(problems(parseIcalRoster(cal(vevent('UID:a', 'DTSTART:20260310T080000Z', 'DTEND:20260310T200000Z', JANE)), YEAR_2026))).toEqual([
+    expect(problemsOf(parseIcalRoster(cal(vevent('UID:a', 'DTSTART:20260310T080000Z', 'DTEND:20260310T200000Z', JANE)), YEAR_2026))).toEqual([
       { line: 4, message: expect.stringContaining('no service') },
     ]);
-    expect(problems(parseIcalRoster(cal(vevent('UID:a', 'DTSTART:20260310T080000Z', 'DTEND:20260310T200000Z', 'CATEGORIES:Hospitalist', JANE)), YEAR_2026))).toEqual([
+    expect(problemsOf(parseIcalRoster(cal(vevent('UID:a', 'DTSTART:20260310T080000Z', 'DTEND:20260310T200000Z', 'CATEGORIES:Hospitalist', JANE)), YEAR_2026))).toEqual([
       { line: 8, message: expect.stringContaining('no shift name') },
     ]);
   });
 
   it('a rule ical.js itself refuses names its line and says why', () => {
     const feed = cal(vevent('UID:a', 'DTSTART:20260310T080000Z', 'DTEND:20260310T200000Z', 'RRULE:FREQ=FORTNIGHTLY', NIGHT, JANE));
-    expect(problems(parseIcalRoster(feed, YEAR_2026))).toEqual([{ line: 8, message: expect.stringContaining('invalid frequency') }]);
+    expect(problemsOf(parseIcalRoster(feed, YEAR_2026))).toEqual([{ line: 8, message: expect.stringContaining('invalid frequency') }]);
   });
 
   it('every problem of the feed is reported, in line order', () => {
     const feed = cal(vevent('UID:a', 'DTSTART:20260310T080000Z', 'DTEND:20260310T200000Z', NIGHT), vevent('UID:b', 'DTSTART;TZID=Mars/Olympus:20260310T080000', 'DTEND:20260310T200000Z', NIGHT, JANE));
-    expect(problems(parseIcalRoster(feed, YEAR_2026)).map((p) => p.line)).toEqual([4, 12]);
+    expect(problemsOf(parseIcalRoster(feed, YEAR_2026)).map((p) => p.line)).toEqual([4, 12]);
   });
 
   it('never throws, whatever the text', () => {

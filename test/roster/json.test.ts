@@ -1,9 +1,8 @@
+import { accepted, hours, problemsOf } from '../support/feeds.js';
 import { describe, expect, it } from 'vitest';
 import { parseJsonRoster } from '../../src/roster/importers/json.js';
 import type { JsonOptions } from '../../src/roster/importers/json.js';
-import type { FeedParse, FeedProblem, ImportedShift } from '../../src/roster/model.js';
 
-const HOUR = 3_600_000;
 
 const options: JsonOptions = {
   zone: 'America/Chicago',
@@ -40,21 +39,6 @@ function record(overrides: Record<string, unknown> = {}): Record<string, unknown
 
 function feed(...records: unknown[]): string {
   return JSON.stringify(records, null, 2);
-}
-
-function accepted(result: FeedParse): Extract<FeedParse, { ok: true }> {
-  if (!result.ok) throw new Error(`expected the feed to be accepted: ${JSON.stringify(result.problems)}`);
-  return result;
-}
-
-function problemsOf(result: FeedParse): readonly FeedProblem[] {
-  if (result.ok) throw new Error('expected the feed to be rejected');
-  return result.problems;
-}
-
-function hours(shift: ImportedShift | undefined): number {
-  if (!shift) throw new Error('no such shift');
-  return (shift.end.getTime() - shift.start.getTime()) / HOUR;
 }
 
 describe('QGenda JSON: schedule records become shifts', () => {

@@ -9,17 +9,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RoleBinding } from '../../grammar/index.js';
 import type { Database } from '../../src/db/index.js';
 import { importFeed, loadOnCallIndex, loadContacts, loadSourceStates, parseSourcesConfig, refreshDueSources, type SourceConfig } from '../../src/roster/index.js';
-import { freshDatabase, testDriver } from '../support/db.js';
+import { databasePerTest, testDriver } from '../support/db.js';
 
-const open: Database[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((d) => d.close()));
-});
-async function fresh(): Promise<Database> {
-  const d = await freshDatabase();
-  open.push(d);
-  return d;
-}
+const fresh = databasePerTest();
 
 function source(name: string, settings: Record<string, unknown>): SourceConfig {
   return parseSourcesConfig({ sources: { [name]: { file: 'unused', ...settings } } }, '/tmp/sources.json').get(name)!;

@@ -5,6 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
+import { afterEach } from 'vitest';
 import { migrateDatabase, migrationsFolder, openDatabase, type Database } from '../../src/db/index.js';
 
 export const testDatabaseUrl = process.env['TEST_DATABASE_URL'];
@@ -83,4 +84,20 @@ export async function freshDatabase(): Promise<Database> {
   } finally {
     await admin.end();
   }
+}
+
+/**
+ * For a test file: `const fresh = databasePerTest()`, then `await fresh()` in each test. Every
+ * database it hands out is closed (and dropped on PostgreSQL) after the test.
+ */
+export function databasePerTest(): () => Promise<Database> {
+  const open: Database[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((d) => d.close()));
+  });
+  return async () => {
+    const d = await freshDatabase();
+    open.push(d);
+    return d;
+  };
 }
