@@ -1,6 +1,7 @@
 // The `pagerless` command line. Each command lives in its own file; this one only parses.
 import { Command, CommanderError, Option } from 'commander';
 import { processIo, type CliIo } from './io.js';
+import { auditVerify } from './audit.js';
 import { onCall, rosterGaps, rosterImport } from './roster.js';
 import { rulesCheck, rulesDiagram, rulesExplain, rulesTest, type Format } from './rules.js';
 
@@ -82,6 +83,15 @@ export async function main(
     .addOption(format)
     .action(async (role: string, opts: { at?: string; rules: string; sources: string; format: Format }) => {
       exitCode = await onCall(role, opts.at, opts.rules, opts.sources, opts.format, rosterCtx());
+    });
+
+  program
+    .command('audit')
+    .description('the audit trail')
+    .command('verify')
+    .description('check the audit chain; exit 1 when a row was altered, deleted or inserted')
+    .action(async () => {
+      exitCode = await auditVerify({ io, env });
     });
 
   try {

@@ -9,6 +9,10 @@ import { acquireDataDirLock } from './lock-file.js';
 import * as schema from './schema.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+/** The handle inside `db.transaction(async (tx) => …)`. */
+export type DbTransaction = Parameters<Parameters<Db['transaction']>[0]>[0];
+/** Work that may run on its own or inside a caller's transaction. */
+export type DbExecutor = Db | DbTransaction;
 
 export type DatabaseConfig =
   /** `dataDir` null: in memory. `loadDataDir`: start from a dump (tests clone a migrated database this way). */

@@ -1,7 +1,7 @@
 // The one drizzle schema, for PGlite and PostgreSQL alike. Each domain folder owns the queries
 // on its tables; this file only says what the tables are.
 import { sql } from 'drizzle-orm';
-import { bigserial, check, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -69,3 +69,33 @@ export const shifts = pgTable(
     check('shifts_end_after_start', sql`${t.endsAt} > ${t.startsAt}`),
   ],
 );
+
+/**
+ * The audit trail: every state change, append-only (a trigger refuses UPDATE and DELETE) and
+ * chained: each row's MAC covers its content and the previous row's MAC.
+ */
+export const auditEvents = pgTable('audit_events', {
+  seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+  at: instant('at').notNull(),
+  /** Who caused it: `system`, `person:<id>`, `source:<name>`, `admin`. */
+  actor: text('actor').notNull(),
+  /** What happened, as a dotted name: `page.opened`, `notification.sent`, `roster.imported`. */
+  kind: text('kind').notNull(),
+  /** What it happened to: `page:<id>`, `roster:<source>`. */
+  subject: text('subject').notNull(),
+  /** Details without PHI: identifiers, counts, channels, versions. */
+  data: jsonb('data').$type<AuditData>().notNull(),
+  prevMac: text('prev_mac').notNull(),
+  mac: text('mac').notNull(),
+});
+
+/** The chain's head, kept apart so that cutting rows off the end of the chain shows too. */
+export const auditHead = pgTable('audit_head', {
+  id: integer('id').primaryKey(),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+  count: integer('count').notNull(),
+  mac: text('mac').notNull(),
+});
+
+export type AuditValue = string | number | boolean | null;
+export type AuditData = Readonly<Record<string, AuditValue | readonly AuditValue[]>>;

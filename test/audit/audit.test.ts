@@ -1,0 +1,138 @@
+// The audit trail: append-only, chained, and a verify that catches an altered, deleted or
+// inserted row. Runs on PGlite, and on PostgreSQL with TEST_DATABASE_URL.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { appendAudit, verifyAudit, type AuditEvent } from '../../src/audit/index.js';
+import { auditMac } from '../../src/audit/chain.js';
+import { main } from '../../src/cli/main.js';
+import { migrateDatabase, openDatabase, tables, type Database } from '../../src/db/index.js';
+import { databasePerTest, testDriver } from '../support/db.js';
+
+const fresh = databasePerTest();
+const key = randomBytes(32);
+const t0 = new Date('2026-11-23T12:00:00Z');
+
+const event = (i: number): AuditEvent => ({ actor: 'system', kind: 'page.opened', subject: `page:${i}`, data: { workflow: 'critical-results', step: i, channels: ['push', 'sms'], acked: null } });
+
+async function trail(d: Database, n: number): Promise<void> {
+  for (let i = 1; i <= n; i++) await d.db.transaction((tx) => appendAudit(tx, key, event(i), new Date(t0.getTime() + i * 1000)));
+}
+
+/** What someone with direct database access, going around the trigger, could do. */
+async function tamper(d: Database, statement: ReturnType<typeof sql>): Promise<void> {
+  await d.db.transaction(async (tx) => {
+    await tx.execute(sql`alter table audit_events disable trigger user`);
+    await tx.execute(statement);
+    await tx.execute(sql`alter table audit_events enable trigger user`);
+  });
+}
+
+describe(`the audit trail (${testDriver})`, () => {
+  it('verifies after a clean run, including around a rolled-back change', async () => {
+    const d = await fresh();
+    await trail(d, 5);
+    await expect(
+      d.db.transaction(async (tx) => {
+        await appendAudit(tx, key, event(99), t0);
+        throw new Error('the state change failed');
+      }),
+    ).rejects.toThrow('the state change failed');
+    await trail(d, 3);
+    expect(await verifyAudit(d.db, key)).toEqual({ ok: true, checked: 8, problems: [] });
+  });
+
+  it('refuses to change or remove a row', async () => {
+    const d = await fresh();
+    await trail(d, 2);
+    // Drizzle wraps the database's error; the trigger's refusal is its cause.
+    const refusal = { cause: expect.objectContaining({ message: expect.stringMatching(/the audit trail is append-only: (UPDATE|DELETE|TRUNCATE) on audit_events refused/) }) };
+    await expect(d.db.execute(sql`update audit_events set actor = 'admin' where seq = 1`)).rejects.toMatchObject(refusal);
+    await expect(d.db.execute(sql`delete from audit_events where seq = 1`)).rejects.toMatchObject(refusal);
+    await expect(d.db.execute(sql`truncate audit_events`)).rejects.toMatchObject(refusal);
+    expect(await verifyAudit(d.db, key)).toMatchObject({ ok: true, checked: 2 });
+  });
+
+  it('catches an altered row', async () => {
+    const d = await fresh();
+    await trail(d, 5);
+    await tamper(d, sql`update audit_events set data = jsonb_set(data, '{workflow}', '"nothing-happened"') where seq = 3`);
+    const result = await verifyAudit(d.db, key);
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual([{ seq: 3, problem: 'its content does not match its MAC: the row was altered' }]);
+  });
+
+  it('catches a deleted row', async () => {
+    const d = await fresh();
+    await trail(d, 5);
+    await tamper(d, sql`delete from audit_events where seq = 2`);
+    const result = await verifyAudit(d.db, key);
+    expect(result.problems.map((p) => p.seq)).toEqual([3, null]);
+    expect(result.problems[0]!.problem).toMatch(/a row was deleted or inserted before it/);
+  });
+
+  it('catches an inserted row, even one whose own MAC was made with a guessed key', async () => {
+    const d = await fresh();
+    await trail(d, 2);
+    // A rolled-back change leaves seq 3 unused: room for a forged row between 2 and 4.
+    await d.db.transaction(async (tx) => {
+      await appendAudit(tx, key, event(99), t0);
+      await tx.execute(sql`select 1/0`);
+    }).catch(() => undefined);
+    await trail(d, 2);
+    const [second] = await d.db.select().from(tables.auditEvents).where(sql`seq = 2`);
+    const forged = { seq: 3, at: new Date(t0.getTime() + 2500), actor: 'person:amion:A-1', kind: 'page.acknowledged', subject: 'page:2', data: {}, prevMac: second!.mac };
+    const mac = auditMac(randomBytes(32), forged);
+    await tamper(d, sql`insert into audit_events (seq, at, actor, kind, subject, data, prev_mac, mac) values (3, ${forged.at.toISOString()}::timestamptz, ${forged.actor}, ${forged.kind}, ${forged.subject}, '{}'::jsonb, ${forged.prevMac}, ${mac})`);
+    const result = await verifyAudit(d.db, key);
+    expect(result.problems.map((p) => `${p.seq}: ${p.problem.split(':')[0]}`)).toEqual([
+      '3: its content does not match its MAC',
+      '4: does not follow the row before it',
+      'null: the head names 4 rows ending at 5, the chain has 5 ending at 5',
+    ]);
+  });
+
+  it('catches rows cut off the end of the chain', async () => {
+    const d = await fresh();
+    await trail(d, 5);
+    await tamper(d, sql`delete from audit_events where seq >= 4`);
+    const result = await verifyAudit(d.db, key);
+    expect(result.problems).toEqual([{ seq: null, problem: 'the head names 5 rows ending at 5, the chain has 3 ending at 3: rows were cut off the end or added after it' }]);
+  });
+
+  it('does not verify under another key', async () => {
+    const d = await fresh();
+    await trail(d, 2);
+    expect((await verifyAudit(d.db, randomBytes(32))).ok).toBe(false);
+  });
+
+  it('chains concurrent writers one after another', async () => {
+    const d = await fresh();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => d.db.transaction((tx) => appendAudit(tx, key, event(i), t0))));
+    expect(await verifyAudit(d.db, key)).toEqual({ ok: true, checked: 20, problems: [] });
+  });
+});
+
+describe('pagerless audit verify', () => {
+  it('passes on a clean trail and fails, naming the event, on a tampered one', async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'pagerless-audit-')), 'pglite');
+    const env = { PAGERLESS_DATA_DIR: dataDir, PAGERLESS_AUDIT_KEY: key.toString('hex') };
+    const d = await openDatabase({ driver: 'pglite', dataDir });
+    await migrateDatabase(d);
+    await trail(d, 3);
+    await d.close();
+    const run = async () => {
+      const out: string[] = [];
+      const code = await main(['audit', 'verify'], { out: (s) => out.push(s), err: (s) => out.push(s) }, () => t0, env);
+      return { code, out: out.join('\n') };
+    };
+    expect(await run()).toEqual({ code: 0, out: 'audit trail verified: 3 events, chain intact' });
+    const again = await openDatabase({ driver: 'pglite', dataDir });
+    await tamper(again, sql`update audit_events set actor = 'admin' where seq = 2`);
+    await again.close();
+    expect(await run()).toEqual({ code: 1, out: 'audit trail FAILED verification (3 events checked):\n  event 2: its content does not match its MAC: the row was altered' });
+  }, 60_000);
+});
