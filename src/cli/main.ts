@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { processIo, type CliIo } from './io.js';
 import { auditVerify } from './audit.js';
+import { serveCommand } from './serve.js';
 import { onCall, rosterGaps, rosterImport } from './roster.js';
 import { rulesCheck, rulesDiagram, rulesExplain, rulesTest, type Format } from './rules.js';
 
@@ -85,6 +86,12 @@ export async function main(
       exitCode = await onCall(role, opts.at, opts.rules, opts.sources, opts.format, rosterCtx());
     });
 
+  program
+    .command('serve')
+    .description('run the gateway (configuration from the environment; see README)')
+    .action(async () => {
+      exitCode = await serveCommand(io, env, now);
+    });
   program
     .command('audit')
     .description('the audit trail')

@@ -99,3 +99,19 @@ export const auditHead = pgTable('audit_head', {
 
 export type AuditValue = string | number | boolean | null;
 export type AuditData = Readonly<Record<string, AuditValue | readonly AuditValue[]>>;
+
+/** Credentials for the HTTP API, stored as SHA-256 hashes: a leaked table pages nobody. */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** `admin` for operations; `source` for a clinical system posting alerts. */
+    kind: text('kind', { enum: ['admin', 'source'] }).notNull(),
+    /** Who holds it: `operations`, or the source's name (`lab`, `radiology`). */
+    name: text('name').notNull(),
+    hash: text('hash').notNull(),
+    createdAt: instant('created_at').notNull(),
+    revokedAt: instant('revoked_at'),
+  },
+  (t) => [uniqueIndex('api_tokens_hash').on(t.hash)],
+);

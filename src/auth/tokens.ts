@@ -1,0 +1,38 @@
+// API tokens: random, shown once when made, kept only as a hash. A bearer token is looked up
+// by its hash, so the comparison is an index lookup, not a string compare an attacker can time.
+import { createHash, randomBytes } from 'node:crypto';
+import { and, eq, isNull } from 'drizzle-orm';
+import type { DbExecutor } from '../db/index.js';
+import { tables } from '../db/index.js';
+
+export type TokenKind = 'admin' | 'source';
+
+export interface TokenHolder {
+  readonly kind: TokenKind;
+  readonly name: string;
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** Makes a token and stores its hash; the token itself is returned once and kept nowhere. */
+export async function issueToken(db: DbExecutor, holder: TokenHolder, now: Date): Promise<string> {
+  const token = `plk_${holder.kind}_${randomBytes(32).toString('base64url')}`;
+  await db.insert(tables.apiTokens).values({ kind: holder.kind, name: holder.name, hash: hashToken(token), createdAt: now });
+  return token;
+}
+
+/** Who holds this token, or null for an unknown or revoked one. */
+export async function tokenHolder(db: DbExecutor, token: string): Promise<TokenHolder | null> {
+  const [row] = await db
+    .select({ kind: tables.apiTokens.kind, name: tables.apiTokens.name })
+    .from(tables.apiTokens)
+    .where(and(eq(tables.apiTokens.hash, hashToken(token)), isNull(tables.apiTokens.revokedAt)));
+  return row ?? null;
+}
+
+export async function hasToken(db: DbExecutor, kind: TokenKind): Promise<boolean> {
+  const [row] = await db.select({ id: tables.apiTokens.id }).from(tables.apiTokens).where(eq(tables.apiTokens.kind, kind)).limit(1);
+  return row !== undefined;
+}

@@ -1,0 +1,66 @@
+// The Hono app: routes grouped by resource, and the middleware every request passes through.
+// Implementations come in through `deps`; this file picks none of them.
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import type { Logger } from 'pino';
+import type { RoleBinding, RuleSet } from '../../grammar/index.js';
+import type { Database } from '../db/index.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { ImportOutcome, OnCallAnswer, SourceConfig, SourcesConfig } from '../roster/index.js';
+import { requireToken } from './auth.js';
+import { errorResponse, HttpError } from './errors.js';
+import { healthRoutes } from './routes/health.js';
+import { onCallRoutes } from './routes/oncall.js';
+import { rosterRoutes } from './routes/rosters.js';
+import { rulesRoutes } from './routes/rules.js';
+
+export interface HttpDeps {
+  readonly database: Database;
+  readonly clock: () => Date;
+  readonly rules: () => RuleSet;
+  readonly onCallAt: (role: RoleBinding, at: Date) => Promise<OnCallAnswer>;
+  readonly sources: SourcesConfig;
+  readonly importRoster: (source: SourceConfig, text: string) => Promise<ImportOutcome>;
+  readonly metrics: Metrics;
+  readonly maxBodyBytes: number;
+  readonly log: Logger;
+}
+
+export function createHttpApp(deps: HttpDeps): Hono {
+  const db = deps.database.db;
+  const app = new Hono();
+
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    const route = c.req.routePath;
+    deps.metrics.httpDuration.observe({ method: c.req.method, route, status: String(c.res.status) }, (performance.now() - started) / 1000);
+    // Method, route pattern and status only: paths and bodies can carry identifiers and PHI.
+    deps.log.info({ requestId: c.get('requestId'), method: c.req.method, route, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
+  });
+  app.use(
+    bodyLimit({
+      maxSize: deps.maxBodyBytes,
+      onError: (c) => errorResponse(c, 413, 'payload_too_large', `the request body is larger than ${deps.maxBodyBytes} bytes`),
+    }),
+  );
+
+  app.route('/', healthRoutes({ db, metrics: deps.metrics.registry }));
+  app.use('/v1/*', requireToken(db, ['admin']));
+  app.route('/v1/rules', rulesRoutes(deps));
+  app.route('/v1/oncall', onCallRoutes(deps));
+  app.route('/v1/rosters', rosterRoutes(deps));
+
+  app.notFound((c) => errorResponse(c, 404, 'not_found', `no such endpoint: ${c.req.method} ${new URL(c.req.url).pathname}`));
+  app.onError((err, c) => {
+    if (err instanceof HttpError) return errorResponse(c, err.status, err.code, err.message, err.details);
+    if (err instanceof HTTPException && err.status < 500) return errorResponse(c, err.status as 400, 'bad_request', err.message);
+    // Name and code only: a database error's message quotes the query's parameters.
+    deps.log.error({ requestId: c.get('requestId'), error: err.name, code: (err as { code?: unknown }).code ?? null }, 'unhandled error');
+    return errorResponse(c, 500, 'internal', 'something went wrong on our side; it has been logged');
+  });
+  return app;
+}
