@@ -3,7 +3,8 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import { compileRulesDirectory, renderDiagnostics, type RoleBinding, type RuleSet } from '../grammar/index.js';
-import { appendAudit, loadAuditKey } from './audit/index.js';
+import { appendAudit, loadAuditKey, loadKey } from './audit/index.js';
+import { openPage } from './dispatch/open-page.js';
 import { hasToken, issueToken } from './auth/tokens.js';
 import type { GatewayConfig } from './config.js';
 import { migrateDatabase, openDatabase, type Database } from './db/index.js';
@@ -58,6 +59,10 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     throw new StartupError('set PAGERLESS_AUDIT_KEY (32 bytes, hex or base64): with PostgreSQL every replica must sign the audit trail with the same key');
   }
   const auditKey = loadAuditKey(deps.env, `${config.dataDir}.audit-key`, config.database.driver === 'pglite');
+  if (config.database.driver === 'postgres' && (deps.env['PAGERLESS_PHI_KEY'] ?? '') === '') {
+    throw new StartupError('set PAGERLESS_PHI_KEY (32 bytes, hex or base64): with PostgreSQL every replica must read the PHI the others sealed');
+  }
+  const phiKey = loadKey(deps.env, 'PAGERLESS_PHI_KEY', `${config.dataDir}.phi-key`, config.database.driver === 'pglite');
 
   const database = deps.database ?? (await openDatabase(config.database));
   try {
@@ -109,6 +114,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       clock: deps.clock,
       rules: () => rules,
       onCallAt,
+      roster: () => onCall,
+      openPage: (input) => openPage({ db: database.db, auditKey, phiKey }, input),
       sources,
       importRoster,
       metrics,

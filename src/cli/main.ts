@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { processIo, type CliIo } from './io.js';
 import { auditVerify } from './audit.js';
 import { serveCommand } from './serve.js';
+import { tokenIssue } from './token.js';
 import { onCall, rosterGaps, rosterImport } from './roster.js';
 import { rulesCheck, rulesDiagram, rulesExplain, rulesTest, type Format } from './rules.js';
 
@@ -91,6 +92,22 @@ export async function main(
     .description('run the gateway (configuration from the environment; see README)')
     .action(async () => {
       exitCode = await serveCommand(io, env, now);
+    });
+  program
+    .command('token')
+    .description('API tokens')
+    .command('issue')
+    .description('make a token for a clinical system (--source) or for operations (--admin); shown once')
+    .option('--source <name>', 'the clinical system that will post alerts with it')
+    .option('--admin <name>', 'an operations token, named for who holds it')
+    .action(async (opts: { source?: string; admin?: string }) => {
+      if ((opts.source === undefined) === (opts.admin === undefined)) {
+        io.err('give exactly one of --source <name> and --admin <name>');
+        exitCode = 2;
+        return;
+      }
+      const holder = opts.source !== undefined ? { kind: 'source' as const, name: opts.source } : { kind: 'admin' as const, name: opts.admin! };
+      exitCode = await tokenIssue(holder, { io, env, now: now() });
     });
   program
     .command('audit')

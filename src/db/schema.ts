@@ -1,7 +1,7 @@
 // The one drizzle schema, for PGlite and PostgreSQL alike. Each domain folder owns the queries
 // on its tables; this file only says what the tables are.
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -114,4 +114,90 @@ export const apiTokens = pgTable(
     revokedAt: instant('revoked_at'),
   },
   (t) => [uniqueIndex('api_tokens_hash').on(t.hash)],
+);
+
+/** An alert as received. Non-PHI fields in the clear, for routing and metrics; PHI encrypted at rest. */
+export const alerts = pgTable(
+  'alerts',
+  {
+    id: uuid('id').primaryKey(),
+    source: text('source').notNull(),
+    receivedAt: instant('received_at').notNull(),
+    dedupKey: text('dedup_key'),
+    idempotencyKey: text('idempotency_key'),
+    fields: jsonb('fields').$type<Record<string, string | number>>().notNull(),
+    /** AES-256-GCM of the PHI fields as JSON: version, iv, tag and ciphertext, base64. */
+    phi: text('phi'),
+    pageId: uuid('page_id'),
+  },
+  (t) => [uniqueIndex('alerts_idempotency').on(t.source, t.idempotencyKey).where(sql`${t.idempotencyKey} is not null`)],
+);
+
+/** A page: one alert's (or one dedup key's) call for someone to act, until acknowledged or resolved. */
+export const pages = pgTable(
+  'pages',
+  {
+    id: uuid('id').primaryKey(),
+    source: text('source').notNull(),
+    dedupKey: text('dedup_key'),
+    workflow: text('workflow').notNull(),
+    route: text('route').notNull(),
+    routeOrder: integer('route_order').notNull(),
+    rulesVersion: text('rules_version').notNull(),
+    rulesGitCommit: text('rules_git_commit'),
+    status: text('status', { enum: ['open', 'acknowledged', 'resolved'] }).notNull(),
+    openedAt: instant('opened_at').notNull(),
+    alertCount: integer('alert_count').notNull().default(1),
+    acknowledgedAt: instant('acknowledged_at'),
+    acknowledgedBy: text('acknowledged_by'),
+    resolvedAt: instant('resolved_at'),
+  },
+  // One open page per dedup key of a source: a repeat is counted on it, not paged again.
+  (t) => [uniqueIndex('pages_open_dedup').on(t.source, t.dedupKey).where(sql`${t.status} = 'open' and ${t.dedupKey} is not null`)],
+);
+
+/**
+ * Where a page's ladder stands: the next step to fire and when. A row, not a timer, so any
+ * replica can fire it after a crash; claimed with FOR UPDATE SKIP LOCKED.
+ */
+export const escalations = pgTable(
+  'escalations',
+  {
+    pageId: uuid('page_id')
+      .primaryKey()
+      .references(() => pages.id),
+    cycle: integer('cycle').notNull(),
+    nextStep: integer('next_step').notNull(),
+    /** Null once the ladder has run out or the page is acknowledged. */
+    dueAt: instant('due_at'),
+  },
+  (t) => [index('escalations_due').on(t.dueAt).where(sql`${t.dueAt} is not null`)],
+);
+
+/**
+ * The outbox: one row per message to send. The unique key makes "this step pages this person
+ * over this channel" happen once, however many times a step is fired.
+ */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    pageId: uuid('page_id')
+      .notNull()
+      .references(() => pages.id),
+    cycle: integer('cycle').notNull(),
+    step: integer('step').notNull(),
+    target: text('target').notNull(),
+    /** The person paged, or '' for a team inbox or the legacy pager group. */
+    personId: text('person_id').notNull(),
+    channel: text('channel', { enum: ['push', 'sms', 'voice', 'pager'] }).notNull(),
+    status: text('status', { enum: ['queued', 'sent', 'delivered', 'failed'] }).notNull(),
+    createdAt: instant('created_at').notNull(),
+    /** The role this notification stands in for as its fallback, if any. */
+    standsInFor: text('stands_in_for'),
+  },
+  (t) => [
+    uniqueIndex('notifications_once').on(t.pageId, t.cycle, t.step, t.target, t.personId, t.channel),
+    index('notifications_queued').on(t.createdAt).where(sql`${t.status} = 'queued'`),
+  ],
 );

@@ -5,13 +5,16 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
-import type { RoleBinding, RuleSet } from '../../grammar/index.js';
+import type { RoleBinding, RosterLookup, RuleSet } from '../../grammar/index.js';
+import type { OpenPageInput, OpenPageResult } from '../dispatch/open-page.js';
 import type { Database } from '../db/index.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { ImportOutcome, OnCallAnswer, SourceConfig, SourcesConfig } from '../roster/index.js';
 import { requireToken } from './auth.js';
 import { errorResponse, HttpError } from './errors.js';
+import { alertRoutes } from './routes/alerts.js';
 import { healthRoutes } from './routes/health.js';
+import { pageRoutes } from './routes/pages.js';
 import { onCallRoutes } from './routes/oncall.js';
 import { rosterRoutes } from './routes/rosters.js';
 import { rulesRoutes } from './routes/rules.js';
@@ -21,6 +24,9 @@ export interface HttpDeps {
   readonly clock: () => Date;
   readonly rules: () => RuleSet;
   readonly onCallAt: (role: RoleBinding, at: Date) => Promise<OnCallAnswer>;
+  /** The in-memory roster the router reads synchronously. */
+  readonly roster: () => RosterLookup;
+  readonly openPage: (input: OpenPageInput) => Promise<OpenPageResult>;
   readonly sources: SourcesConfig;
   readonly importRoster: (source: SourceConfig, text: string) => Promise<ImportOutcome>;
   readonly metrics: Metrics;
@@ -49,7 +55,15 @@ export function createHttpApp(deps: HttpDeps): Hono {
   );
 
   app.route('/', healthRoutes({ db, metrics: deps.metrics.registry }));
-  app.use('/v1/*', requireToken(db, ['admin']));
+  // Clinical systems post alerts with their source key; everything else under /v1 is operations'.
+  const admin = requireToken(db, ['admin']);
+  for (const path of ['/v1/rules', '/v1/oncall', '/v1/rosters', '/v1/pages']) {
+    app.use(path, admin);
+    app.use(`${path}/*`, admin);
+  }
+  app.use('/v1/alerts', requireToken(db, ['source']));
+  app.route('/v1/alerts', alertRoutes(deps));
+  app.route('/v1/pages', pageRoutes({ db }));
   app.route('/v1/rules', rulesRoutes(deps));
   app.route('/v1/oncall', onCallRoutes(deps));
   app.route('/v1/rosters', rosterRoutes(deps));

@@ -1,0 +1,74 @@
+// POST /v1/alerts: a clinical system's alert, authenticated by its source key. Answers 202 once
+// the page is committed, 200 for a repeat (dedup key) or a replay (Idempotency-Key).
+import { Hono } from 'hono';
+import type { RosterLookup, RuleSet } from '../../../grammar/index.js';
+import { validateAlert } from '../../../grammar/index.js';
+import type { OpenPageInput, OpenPageResult } from '../../dispatch/open-page.js';
+import { parseNativeAlert } from '../../ingest/native.js';
+import type { AuthVariables } from '../auth.js';
+import { HttpError } from '../errors.js';
+
+export interface AlertRouteDeps {
+  readonly rules: () => RuleSet;
+  readonly roster: () => RosterLookup;
+  readonly clock: () => Date;
+  readonly openPage: (input: OpenPageInput) => Promise<OpenPageResult>;
+}
+
+export function alertRoutes(deps: AlertRouteDeps): Hono<{ Variables: AuthVariables }> {
+  return new Hono<{ Variables: AuthVariables }>().post('/', async (c) => {
+    const source = c.get('holder').name;
+    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json') throw new HttpError(415, 'unsupported_media_type', 'send the alert as application/json', { got: type || null });
+    const idempotencyKey = c.req.header('idempotency-key') ?? null;
+    if (idempotencyKey !== null && (idempotencyKey.length === 0 || idempotencyKey.length > 200)) {
+      throw new HttpError(400, 'invalid_idempotency_key', 'an Idempotency-Key is 1 to 200 characters');
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(await c.req.text());
+    } catch (e) {
+      throw new HttpError(400, 'invalid_json', `the body is not JSON: ${(e as Error).message}`);
+    }
+    const envelope = parseNativeAlert(body);
+    if (!envelope.ok) throw new HttpError(400, 'invalid_alert', 'the body is not a Pagerless alert: { "dedupKey"?: "…", "alert": { … } }', { issues: envelope.issues });
+
+    const rules = deps.rules();
+    const fields: Record<string, unknown> = { ...envelope.value.alert };
+    // The key says which system is talking; an alert may not claim to come from another one.
+    if (rules.schema.fields['source'] !== undefined) {
+      if (fields['source'] === undefined) fields['source'] = source;
+      else if (fields['source'] !== source) throw new HttpError(403, 'source_mismatch', `a key of source "${source}" may not post alerts of source "${String(fields['source'])}"`);
+    }
+    const validated = validateAlert(rules.schema, fields);
+    if (!validated.ok) throw new HttpError(400, 'invalid_alert', 'the alert does not fit the schema of the rules', { issues: validated.issues });
+
+    const receivedAt = deps.clock();
+    const roster = deps.roster();
+    const decision = rules.route(validated.alert, receivedAt, roster);
+    if (decision.kind === 'unmatched') {
+      const explained = rules.route(validated.alert, receivedAt, roster, { explain: true });
+      throw new HttpError(422, 'unroutable', 'no route of the rules matches this alert, and the rules have no catch-all route', {
+        rulesVersion: rules.version.hash,
+        misses: explained.misses,
+      });
+    }
+    const result = await deps.openPage({
+      source,
+      dedupKey: envelope.value.dedupKey ?? null,
+      idempotencyKey,
+      alert: validated.alert,
+      schema: rules.schema,
+      match: decision.match,
+      route: rules.routes[decision.match.order]!,
+      rulesVersion: rules.version,
+      receivedAt,
+    });
+    const answer = {
+      alert: { id: result.alertId },
+      page: { id: result.pageId, workflow: decision.match.workflow, rulesVersion: rules.version.hash },
+      ...(result.kind === 'opened' ? {} : { repeat: result.kind }),
+    };
+    return c.json(answer, result.kind === 'opened' ? 202 : 200);
+  });
+}
