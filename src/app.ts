@@ -2,13 +2,15 @@
 // Everything else receives its database, clock, logger and collaborators as parameters.
 import { serve, type ServerType } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
-import { compileRulesDirectory, renderDiagnostics, type RoleBinding, type RuleSet } from '../grammar/index.js';
+import { renderDiagnostics, type RoleBinding } from '../grammar/index.js';
 import { appendAudit, loadAuditKey, loadKey } from './audit/index.js';
-import { openPage } from './dispatch/open-page.js';
+import { issueCredential } from './auth/credentials.js';
 import { hasToken, issueToken } from './auth/tokens.js';
+import { createDevChannels, ensureVapidKeys, type ChannelSet, type DevDelivery } from './channels/index.js';
 import type { GatewayConfig } from './config.js';
-import { migrateDatabase, openDatabase, type Database } from './db/index.js';
+import { migrateDatabase, notify, openDatabase, type Database } from './db/index.js';
 import type { AuditData } from './db/schema.js';
+import { createDispatcher, createDispatchMetrics, type Dispatcher, type DispatchTuning, type Timers } from './dispatch/index.js';
 import { createHttpApp } from './http/app.js';
 import { createMetrics } from './metrics/registry.js';
 import {
@@ -23,6 +25,7 @@ import {
   type OnCallIndex,
   type SourceConfig,
 } from './roster/index.js';
+import { createRulesRegistry, RulesDoNotCompile, type RulesRegistry } from './rules/index.js';
 
 export interface GatewayDeps {
   readonly clock: () => Date;
@@ -30,30 +33,47 @@ export interface GatewayDeps {
   /** Told the admin token made on first start: the only time it is ever shown. */
   readonly onFirstAdminToken: (token: string) => void;
   readonly log?: Logger;
-  /** Run the node-cron roster refresh (off in tests, which tick it themselves). */
-  readonly scheduleRefresh?: boolean;
+  /**
+   * Run the background work: the dispatch engine's timers and the node-cron roster refresh. Off
+   * in tests, which move a clock and call `drain()` themselves.
+   */
+  readonly background?: boolean;
   /** An already open database (tests hand in a fresh clone); otherwise config.database is opened. */
   readonly database?: Database;
+  /** The channels to page on; the development channel when not given. */
+  readonly channels?: ChannelSet;
+  /** Where the development channel prints what it delivers (`pagerless serve` prints to the console). */
+  readonly printDelivery?: (line: string) => void;
+  readonly tuning?: Partial<DispatchTuning>;
+  readonly timers?: Timers;
 }
 
 export interface Gateway {
   readonly url: string;
   readonly database: Database;
+  readonly rules: RulesRegistry;
+  readonly dispatcher: Dispatcher;
+  /** What the development channel delivered in this process (empty when other channels were given). */
+  readonly devDeliveries: readonly DevDelivery[];
+  /** Fire what is due, send the outbox, and wait for it: what a test calls after moving its clock. */
+  drain(): Promise<void>;
+  /** Re-import every roster source that is due (the refresh tick, for tests that move the clock). */
+  refreshRosters(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export class StartupError extends Error {}
 
-/** How far ahead the on-call index holds shifts; rebuilt after every import. */
+/** How far ahead the on-call index holds shifts; rebuilt after every import, here or on another replica. */
 const indexWindowMs = { back: 2 * 86_400_000, ahead: 35 * 86_400_000 };
+/** NOTIFY channel: a replica imported a roster; every replica rebuilds its on-call index. */
+const rosterChannel = 'pagerless_roster';
 
 export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
   const log = deps.log ?? pino({ level: config.logLevel });
-  const compiled = compileRulesDirectory(config.rulesDir, { dstFromYear: deps.clock().getUTCFullYear() });
-  if (compiled.ruleSet === null) throw new StartupError(`the rules in ${config.rulesDir} do not compile:\n${renderDiagnostics(compiled.diagnostics, compiled.sources)}`);
-  const rules: RuleSet = compiled.ruleSet;
+  const background = deps.background ?? true;
   const sources = loadSourcesConfig(config.sourcesFile);
-  // Replicas on one PostgreSQL must share the key, so there it comes from the environment; a
+  // Replicas on one PostgreSQL must share the keys, so there they come from the environment; a
   // local PGlite install makes its own on first start. Checked before anything is written.
   if (config.database.driver === 'postgres' && (deps.env['PAGERLESS_AUDIT_KEY'] ?? '') === '') {
     throw new StartupError('set PAGERLESS_AUDIT_KEY (32 bytes, hex or base64): with PostgreSQL every replica must sign the audit trail with the same key');
@@ -65,8 +85,17 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   const phiKey = loadKey(deps.env, 'PAGERLESS_PHI_KEY', `${config.dataDir}.phi-key`, config.database.driver === 'pglite');
 
   const database = deps.database ?? (await openDatabase(config.database));
+  const stops: (() => Promise<void> | void)[] = [];
   try {
     await migrateDatabase(database);
+    let rules: RulesRegistry;
+    try {
+      rules = await createRulesRegistry({ database, rulesDir: config.rulesDir, clock: deps.clock, auditKey, log });
+    } catch (e) {
+      if (e instanceof RulesDoNotCompile) throw new StartupError(`the rules in ${config.rulesDir} do not compile:\n${renderDiagnostics(e.diagnostics, e.sources)}`);
+      throw e;
+    }
+    stops.push(() => rules.stop());
     if (!(await hasToken(database.db, 'admin'))) {
       const token = await database.db.transaction(async (tx) => {
         const t = await issueToken(tx, { kind: 'admin', name: 'operations' }, deps.clock());
@@ -75,17 +104,24 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       });
       deps.onFirstAdminToken(token);
     }
+    await ensureVapidKeys(database.db, deps.clock());
 
     let onCall: OnCallIndex = await buildIndex();
     async function buildIndex(): Promise<OnCallIndex> {
       const now = deps.clock();
       return loadOnCallIndex(database.db, sources, { from: new Date(now.getTime() - indexWindowMs.back), to: new Date(now.getTime() + indexWindowMs.ahead) }, deps.clock);
     }
+    const rebuildIndex = async (): Promise<void> => {
+      onCall = await buildIndex();
+    };
     const afterImport = async (outcome: ImportOutcome): Promise<void> => {
       const data: AuditData =
         outcome.status === 'imported' ? { ...outcome.counts } : outcome.status === 'rejected' ? { problems: outcome.problems.length } : {};
-      await database.db.transaction((tx) => appendAudit(tx, auditKey, { actor: 'system', kind: `roster.${outcome.status}`, subject: `roster:${outcome.source}`, data }, deps.clock()));
-      if (outcome.status === 'imported') onCall = await buildIndex();
+      await database.db.transaction(async (tx) => {
+        await appendAudit(tx, auditKey, { actor: 'system', kind: `roster.${outcome.status}`, subject: `roster:${outcome.source}`, data }, deps.clock());
+        if (outcome.status === 'imported') await notify(tx, rosterChannel, outcome.source);
+      });
+      if (outcome.status === 'imported') await rebuildIndex();
       if (outcome.status === 'rejected') log.warn({ source: outcome.source, problems: describeProblems(outcome.problems).split('\n').length }, 'roster rejected');
       else log.info({ source: outcome.source, status: outcome.status }, 'roster import');
     };
@@ -94,10 +130,23 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       await afterImport(outcome);
       return outcome;
     };
+    const refreshRosters = async (): Promise<void> => {
+      for (const outcome of await refreshDueSources({ database, config: sources, now: deps.clock })) await afterImport(outcome);
+    };
+    // Another replica's import: the roster changed under this replica's index.
+    const unlistenRoster = await database.listen(rosterChannel, () => {
+      rebuildIndex().catch((e: unknown) => log.error({ error: (e as Error).message }, 'could not rebuild the on-call index'));
+    });
+    stops.push(unlistenRoster);
 
     // Rosters first: a gateway that starts must know who is on call.
-    for (const outcome of await refreshDueSources({ database, config: sources, now: deps.clock })) await afterImport(outcome);
-    const refresh = deps.scheduleRefresh === false ? null : startRosterRefresh({ database, config: sources, now: deps.clock, onImport: (o) => void afterImport(o) });
+    await refreshRosters();
+    if (background) {
+      const refresh = startRosterRefresh({ database, config: sources, now: deps.clock, onImport: (o) => void afterImport(o) });
+      // The index covers a window around now; a long-running replica slides it forward daily.
+      const slide = setInterval(() => void rebuildIndex().catch(() => undefined), 6 * 3_600_000);
+      stops.push(() => refresh.stop(), () => clearInterval(slide));
+    }
 
     /** Who is on call: from the in-memory index inside its window, from the database outside it. */
     const onCallAt = async (role: RoleBinding, at: Date): Promise<OnCallAnswer> => {
@@ -108,14 +157,31 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       return index.onCall(role, at);
     };
 
+    let listeningUrl = `http://${config.host}:${config.port}`;
     const metrics = createMetrics();
+    const dev = createDevChannels({ clock: deps.clock, file: config.devDeliveriesFile, print: deps.printDelivery ?? null, replica: config.replica });
+    const dispatcher = createDispatcher({
+      database,
+      auditKey,
+      phiKey,
+      rules,
+      roster: () => onCall,
+      channels: deps.channels ?? dev.channels,
+      clock: deps.clock,
+      log,
+      metrics: createDispatchMetrics(metrics.registry),
+      publicBaseUrl: () => config.publicBaseUrl ?? listeningUrl,
+      tuning: { pollMs: config.pollMs, ...deps.tuning },
+      ...(deps.timers === undefined ? {} : { timers: deps.timers }),
+    });
     const app = createHttpApp({
       database,
       clock: deps.clock,
-      rules: () => rules,
+      rules,
       onCallAt,
       roster: () => onCall,
-      openPage: (input) => openPage({ db: database.db, auditKey, phiKey }, input),
+      dispatcher,
+      issueCredential: (holder, by) => issueCredential(database.db, auditKey, holder, by, deps.clock()),
       sources,
       importRoster,
       metrics,
@@ -127,17 +193,32 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     });
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
-    log.info({ port, rules: rules.version.hash.slice(0, 12), driver: database.driver }, 'gateway started');
+    listeningUrl = `http://${config.host}:${port}`;
+    // Pages left by a process that stopped or died are picked up as soon as this one listens.
+    if (background) await dispatcher.engine.start();
+    log.info({ port, rules: rules.active().version.hash.slice(0, 12), driver: database.driver, replica: config.replica }, 'gateway started');
     return {
-      url: `http://${config.host}:${port}`,
+      url: listeningUrl,
       database,
+      rules,
+      dispatcher,
+      devDeliveries: dev.records,
+      drain: () => dispatcher.engine.drain(),
+      refreshRosters,
       async stop() {
-        refresh?.stop();
-        await new Promise<void>((r) => server.close(() => r()));
+        // No new requests first, then let the engine finish what it holds, then the rest.
+        await new Promise<void>((r) => {
+          server.close(() => r());
+          // Idle keep-alive connections would hold the close open until they time out.
+          if ('closeIdleConnections' in server) server.closeIdleConnections();
+        });
+        await dispatcher.engine.stop();
+        for (const stop of stops.reverse()) await stop();
         await database.close();
       },
     };
   } catch (e) {
+    for (const stop of stops.reverse()) await stop();
     await database.close();
     throw e;
   }

@@ -1,5 +1,6 @@
 // The gateway's configuration, from the environment, checked once at start: every bad value is
 // named with what it should be, before anything listens or writes.
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import type { DatabaseConfig } from './db/index.js';
 import { databaseConfigFromEnv } from './db/index.js';
@@ -14,17 +15,27 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Largest request body accepted, in bytes. */
   PAGERLESS_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** Where the development channel appends the deliveries it records (JSON lines); unset: only printed. */
+  PAGERLESS_DEV_DELIVERIES: z.string().min(1).optional(),
+  /** Longest the dispatch engine sleeps between looks at the database, in ms: the safety net's pace. */
+  PAGERLESS_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  /** This process's name in logs and delivery records (several replicas on one database). */
+  PAGERLESS_REPLICA: z.string().min(1).max(100).optional(),
 });
 
 export interface GatewayConfig {
   readonly port: number;
   readonly host: string;
-  readonly publicBaseUrl: string;
+  /** Where links in pages point; null: the address the gateway ends up listening on. */
+  readonly publicBaseUrl: string | null;
   readonly rulesDir: string;
   readonly sourcesFile: string;
   readonly dataDir: string;
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   readonly maxBodyBytes: number;
+  readonly devDeliveriesFile: string | null;
+  readonly pollMs: number;
+  readonly replica: string;
   readonly database: DatabaseConfig;
 }
 
@@ -44,12 +55,15 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
   return {
     port: c.PORT,
     host: c.HOST,
-    publicBaseUrl: (c.PUBLIC_BASE_URL ?? `http://${c.HOST}:${c.PORT}`).replace(/\/+$/, ''),
+    publicBaseUrl: c.PUBLIC_BASE_URL === undefined ? null : c.PUBLIC_BASE_URL.replace(/\/+$/, ''),
     rulesDir: c.PAGERLESS_RULES_DIR,
     sourcesFile: c.PAGERLESS_SOURCES,
     dataDir: c.PAGERLESS_DATA_DIR,
     logLevel: c.LOG_LEVEL,
     maxBodyBytes: c.PAGERLESS_MAX_BODY_BYTES,
+    devDeliveriesFile: c.PAGERLESS_DEV_DELIVERIES ?? null,
+    pollMs: c.PAGERLESS_POLL_MS,
+    replica: c.PAGERLESS_REPLICA ?? `${hostname()}-${process.pid}`,
     database,
   };
 }

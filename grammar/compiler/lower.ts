@@ -55,6 +55,7 @@ export function lowerRuleSet(scope: Scope, version: RulesVersion, files: readonl
     hasCatchAll: routes.some((r) => r.condition === null),
     route: router.route,
     resolveStep: router.resolveStep,
+    renderMessages: router.renderMessages,
   });
 }
 

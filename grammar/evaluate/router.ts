@@ -29,6 +29,12 @@ export interface Router {
   route(alert: AlertRecord, at: Date, roster: RosterLookup, options?: RouteOptions): Decision;
   /** One step of a route's ladder, resolved at the instant it fires (who is on call then). */
   resolveStep(routeOrder: number, stepIndex: number, at: Date, roster: RosterLookup): ResolvedStep;
+  /**
+   * A route's channel texts for an alert, with the gateway's built-ins filled in: what a step's
+   * notifications say when they are sent. Rendered from the alert's non-PHI fields alone is
+   * enough, because these templates may not use PHI fields (the compiler refuses them).
+   */
+  renderMessages(routeOrder: number, alert: AlertRecord, builtins: NonNullable<RouteOptions['builtins']>): RenderedMessages;
 }
 
 export interface RouterInput {
@@ -76,23 +82,30 @@ export function createRouter(rules: RouterInput): Router {
     return { index: step.index, delayMs: step.delayMs, unlessAcked: step.unlessAcked, active, notifications };
   };
 
+  const builtinsFor = (route: CompiledRoute, given: RouteOptions['builtins']): Builtins => ({
+    link: given?.link ?? '{link}',
+    ack_code: given?.ack_code ?? '{ack_code}',
+    page: given?.page ?? '{page}',
+    workflow: route.workflow,
+    route: route.name,
+  });
+
+  const render = (route: CompiledRoute, alert: AlertRecord, builtins: Builtins, t: CompiledRoute['templates']['sms']): string | null =>
+    t === null ? null : renderTemplate(t, alert, builtins, rules.schema);
+
+  const renderMessages = (route: CompiledRoute, alert: AlertRecord, builtins: Builtins): RenderedMessages => {
+    const { templates } = route;
+    return {
+      sms: render(route, alert, builtins, templates.sms),
+      voice: render(route, alert, builtins, templates.voice),
+      pager: render(route, alert, builtins, templates.pager),
+      push: templates.push === null ? null : { title: render(route, alert, builtins, templates.push.title)!, body: render(route, alert, builtins, templates.push.body)! },
+    };
+  };
+
   const resolveMatch = (route: CompiledRoute, alert: AlertRecord, atMs: number, roster: RosterLookup, options: RouteOptions): RouteMatch => {
     const workflow = workflows.get(route.workflow)!;
-    const builtins: Builtins = {
-      link: options.builtins?.link ?? '{link}',
-      ack_code: options.builtins?.ack_code ?? '{ack_code}',
-      page: options.builtins?.page ?? '{page}',
-      workflow: route.workflow,
-      route: route.name,
-    };
-    const render = (t: CompiledRoute['templates']['sms']): string | null => (t === null ? null : renderTemplate(t, alert, builtins, rules.schema));
-    const { templates } = route;
-    const messages: RenderedMessages = {
-      sms: render(templates.sms),
-      voice: render(templates.voice),
-      pager: render(templates.pager),
-      push: templates.push === null ? null : { title: render(templates.push.title)!, body: render(templates.push.body)! },
-    };
+    const builtins = builtinsFor(route, options.builtins);
     return {
       workflow: route.workflow,
       route: route.name,
@@ -101,8 +114,8 @@ export function createRouter(rules: RouterInput): Router {
       legacyPagerGroup: workflow.legacyPagerGroup,
       steps: route.steps.map((s) => resolveStep(route, s, atMs, roster)),
       repeat: route.repeat,
-      messages,
-      renderDetail: () => render(templates.detail),
+      messages: renderMessages(route, alert, builtins),
+      renderDetail: () => render(route, alert, builtins, route.templates.detail),
     };
   };
 
@@ -132,6 +145,11 @@ export function createRouter(rules: RouterInput): Router {
       const step = route?.steps[stepIndex];
       if (route === undefined || step === undefined) throw new RangeError(`no step ${stepIndex} in route ${routeOrder}`);
       return resolveStep(route, step, at.getTime() - step.delayMs, roster);
+    },
+    renderMessages(routeOrder, alert, builtins) {
+      const route = rules.routes[routeOrder];
+      if (route === undefined) throw new RangeError(`no route ${routeOrder}`);
+      return renderMessages(route, alert, builtinsFor(route, builtins));
     },
   };
 }

@@ -1,7 +1,7 @@
 // Appending to the audit trail and checking it. Appends take a transaction-scoped advisory lock,
 // so concurrent writers (several replicas) chain one after another and each row's MAC covers
 // the row really before it.
-import { asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, like, or, sql } from 'drizzle-orm';
 import type { Db, DbExecutor } from '../db/index.js';
 import { tables } from '../db/index.js';
 import type { AuditData } from '../db/schema.js';
@@ -18,18 +18,34 @@ export interface AuditEvent {
 
 /** Appends one event. Run it inside the transaction of the state change it records. */
 export async function appendAudit(tx: DbExecutor, key: Buffer, event: AuditEvent, at: Date): Promise<number> {
+  return (await appendAuditEvents(tx, key, [event], at))[0]!;
+}
+
+/**
+ * Appends events in order, all at `at`. Call it once, at the end of the transaction: the chain
+ * lock is held from here to the commit, so the later it is taken, the less writers wait.
+ */
+export async function appendAuditEvents(tx: DbExecutor, key: Buffer, events: readonly AuditEvent[], at: Date): Promise<number[]> {
+  if (events.length === 0) return [];
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext('pagerless:audit'))`);
   const [head] = await tx.select().from(auditHead).where(eq(auditHead.id, 1));
-  const seqResult = await tx.execute(sql`select nextval(pg_get_serial_sequence('audit_events', 'seq'))::text as seq`);
-  const seq = Number(rowsOf<{ seq: string }>(seqResult)[0]!.seq);
-  const prevMac = head?.mac ?? genesisMac;
-  const mac = auditMac(key, { seq, at, ...event, prevMac });
-  await tx.insert(auditEvents).values({ seq, at, ...event, prevMac, mac });
+  const seqResult = await tx.execute(sql`select nextval(pg_get_serial_sequence('audit_events', 'seq'))::text as seq from generate_series(1, ${events.length})`);
+  const seqs = rowsOf<{ seq: string }>(seqResult).map((r) => Number(r.seq)).sort((a, b) => a - b);
+  let prevMac = head?.mac ?? genesisMac;
+  const rows = events.map((event, i) => {
+    const seq = seqs[i]!;
+    const mac = auditMac(key, { seq, at, ...event, prevMac });
+    const row = { seq, at, ...event, prevMac, mac };
+    prevMac = mac;
+    return row;
+  });
+  await tx.insert(auditEvents).values(rows);
+  const last = rows[rows.length - 1]!;
   await tx
     .insert(auditHead)
-    .values({ id: 1, seq, count: 1, mac })
-    .onConflictDoUpdate({ target: auditHead.id, set: { seq, count: sql`${auditHead.count} + 1`, mac } });
-  return seq;
+    .values({ id: 1, seq: last.seq, count: rows.length, mac: last.mac })
+    .onConflictDoUpdate({ target: auditHead.id, set: { seq: last.seq, count: sql`${auditHead.count} + ${rows.length}`, mac: last.mac } });
+  return seqs;
 }
 
 /** postgres.js returns rows as the result; PGlite wraps them in `{ rows }`. */
@@ -76,4 +92,28 @@ export async function verifyAudit(db: Db, key: Buffer): Promise<AuditVerificatio
     problems.push({ seq: null, problem: `the head names ${head.count} rows ending at ${head.seq}, the chain has ${checked} ending at ${lastSeq}: rows were cut off the end or added after it` });
   }
   return { ok: problems.length === 0, checked, problems };
+}
+
+export interface AuditQuery {
+  /** Events after this sequence number. */
+  readonly after: number;
+  readonly limit: number;
+  readonly subject?: string | undefined;
+  /** An exact kind (`page.acknowledged`) or a family (`page`, meaning `page.*`). */
+  readonly kind?: string | undefined;
+}
+
+/** A page of the trail in order, and the head it chains to. */
+export async function listAudit(db: Db, query: AuditQuery) {
+  const conditions = [gt(auditEvents.seq, query.after)];
+  if (query.subject !== undefined) conditions.push(eq(auditEvents.subject, query.subject));
+  if (query.kind !== undefined) conditions.push(or(eq(auditEvents.kind, query.kind), like(auditEvents.kind, `${query.kind.replace(/[%_\\]/g, (m) => `\\${m}`)}.%`))!);
+  const events = await db
+    .select()
+    .from(auditEvents)
+    .where(and(...conditions))
+    .orderBy(asc(auditEvents.seq))
+    .limit(query.limit);
+  const [head] = await db.select({ seq: auditHead.seq, count: auditHead.count, mac: auditHead.mac }).from(auditHead).where(eq(auditHead.id, 1));
+  return { events, head: head ?? null };
 }

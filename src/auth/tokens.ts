@@ -5,7 +5,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { DbExecutor } from '../db/index.js';
 import { tables } from '../db/index.js';
 
-export type TokenKind = 'admin' | 'source';
+export type TokenKind = 'admin' | 'source' | 'person';
 
 export interface TokenHolder {
   readonly kind: TokenKind;

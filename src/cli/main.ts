@@ -97,17 +97,18 @@ export async function main(
     .command('token')
     .description('API tokens')
     .command('issue')
-    .description('make a token for a clinical system (--source) or for operations (--admin); shown once')
+    .description('make a token for a clinical system (--source), a person paged (--person) or operations (--admin); shown once')
     .option('--source <name>', 'the clinical system that will post alerts with it')
+    .option('--person <id>', 'a person of the rosters, as <source>:<id> (amion:A-1004), to acknowledge their pages')
     .option('--admin <name>', 'an operations token, named for who holds it')
-    .action(async (opts: { source?: string; admin?: string }) => {
-      if ((opts.source === undefined) === (opts.admin === undefined)) {
-        io.err('give exactly one of --source <name> and --admin <name>');
+    .action(async (opts: { source?: string; person?: string; admin?: string }) => {
+      const given = (['source', 'person', 'admin'] as const).filter((k) => opts[k] !== undefined);
+      if (given.length !== 1) {
+        io.err('give exactly one of --source <name>, --person <id> and --admin <name>');
         exitCode = 2;
         return;
       }
-      const holder = opts.source !== undefined ? { kind: 'source' as const, name: opts.source } : { kind: 'admin' as const, name: opts.admin! };
-      exitCode = await tokenIssue(holder, { io, env, now: now() });
+      exitCode = await tokenIssue({ kind: given[0]!, name: opts[given[0]!]! }, { io, env, now: now() });
     });
   program
     .command('audit')

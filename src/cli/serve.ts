@@ -19,6 +19,7 @@ export async function serveCommand(io: CliIo, env: Readonly<Record<string, strin
     gateway = await startGateway(config, {
       clock,
       env,
+      printDelivery: (line) => io.out(line),
       onFirstAdminToken: (token) =>
         io.err(`\nFirst start: the admin token is\n\n  ${token}\n\nIt is shown this once and stored only as a hash. Keep it: it signs you in to /v1 and /dashboard.\n`),
     });

@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { acquireDataDirLock } from './lock-file.js';
 import * as schema from './schema.js';
@@ -29,6 +30,12 @@ export interface Database {
   tryExclusive<T>(key: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>;
   /** Like tryExclusive, but waits for the lock. */
   exclusive<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Calls `onPayload` for each NOTIFY on `channel` (sent with `notify` inside a transaction, so
+   * it arrives after the commit). On PostgreSQL every replica hears it; on PGlite, this process.
+   * Returns the function that stops listening.
+   */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   /** A dump of a PGlite database (for cloning in tests); null on PostgreSQL. */
   dump(): Promise<Blob | null>;
   close(): Promise<void>;
@@ -73,6 +80,9 @@ async function openPglite(config: Extract<DatabaseConfig, { driver: 'pglite' }>)
         release();
       }
     },
+    async listen(channel, onPayload) {
+      return client.listen(channel, onPayload);
+    },
     async dump() {
       return client.dumpDataDir('none');
     },
@@ -85,11 +95,11 @@ async function openPglite(config: Extract<DatabaseConfig, { driver: 'pglite' }>)
 }
 
 async function openPostgres(config: Extract<DatabaseConfig, { driver: 'postgres' }>): Promise<Database> {
-  const sql = postgres(config.url, { max: config.maxConnections ?? 10, onnotice: () => {} });
+  const client = postgres(config.url, { max: config.maxConnections ?? 10, onnotice: () => {} });
   // Advisory locks belong to a session, held for the lock's whole life. They get their own
   // connections, so lock holders can never take every connection the locked work needs.
   const lockSql = postgres(config.url, { max: 4, onnotice: () => {} });
-  await sql`select 1`; // fail at open, with the driver's message, not at the first query
+  await client`select 1`; // fail at open, with the driver's message, not at the first query
   const withLock = async <T>(key: string, wait: boolean, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> => {
     const session = await lockSql.reserve();
     try {
@@ -109,7 +119,7 @@ async function openPostgres(config: Extract<DatabaseConfig, { driver: 'postgres'
     }
   };
   return {
-    db: drizzlePostgres({ client: sql, schema }) as unknown as Db,
+    db: drizzlePostgres({ client, schema }) as unknown as Db,
     driver: 'postgres',
     tryExclusive: (key, fn) => withLock(key, false, fn),
     async exclusive(key, fn) {
@@ -117,11 +127,16 @@ async function openPostgres(config: Extract<DatabaseConfig, { driver: 'postgres'
       if (!result.ran) throw new Error('internal: a waiting advisory lock did not run');
       return result.value;
     },
+    async listen(channel, onPayload) {
+      // postgres.js keeps one dedicated connection for every listener and re-listens after a reconnect.
+      const { unlisten } = await client.listen(channel, onPayload);
+      return unlisten;
+    },
     async dump() {
       return null;
     },
     async close() {
-      await Promise.all([sql.end({ timeout: 5 }), lockSql.end({ timeout: 5 })]);
+      await Promise.all([client.end({ timeout: 5 }), lockSql.end({ timeout: 5 })]);
     },
   };
 }
@@ -149,4 +164,9 @@ class KeyedMutex {
       await this.tails.get(key);
     }
   }
+}
+
+/** Queues a NOTIFY on `channel`; delivered when the transaction commits, dropped if it rolls back. */
+export async function notify(tx: DbExecutor, channel: string, payload: string): Promise<void> {
+  await tx.execute(sql`select pg_notify(${channel}, ${payload})`);
 }

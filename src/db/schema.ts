@@ -1,7 +1,7 @@
 // The one drizzle schema, for PGlite and PostgreSQL alike. Each domain folder owns the queries
 // on its tables; this file only says what the tables are.
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -105,9 +105,9 @@ export const apiTokens = pgTable(
   'api_tokens',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    /** `admin` for operations; `source` for a clinical system posting alerts. */
-    kind: text('kind', { enum: ['admin', 'source'] }).notNull(),
-    /** Who holds it: `operations`, or the source's name (`lab`, `radiology`). */
+    /** `admin` for operations; `source` for a clinical system posting alerts; `person` for someone paged. */
+    kind: text('kind', { enum: ['admin', 'source', 'person'] }).notNull(),
+    /** Who holds it: `operations`, the source's name (`lab`, `radiology`), or the person's id (`amion:A-1004`). */
     name: text('name').notNull(),
     hash: text('hash').notNull(),
     createdAt: instant('created_at').notNull(),
@@ -140,6 +140,8 @@ export const pages = pgTable(
     id: uuid('id').primaryKey(),
     source: text('source').notNull(),
     dedupKey: text('dedup_key'),
+    /** The alert that opened the page: its non-PHI fields fill the channels' templates. */
+    alertId: uuid('alert_id').notNull(),
     workflow: text('workflow').notNull(),
     route: text('route').notNull(),
     routeOrder: integer('route_order').notNull(),
@@ -149,11 +151,19 @@ export const pages = pgTable(
     openedAt: instant('opened_at').notNull(),
     alertCount: integer('alert_count').notNull().default(1),
     acknowledgedAt: instant('acknowledged_at'),
+    /** The person who acknowledged (`amion:A-1004`). */
     acknowledgedBy: text('acknowledged_by'),
+    /** How they did: `api`, `app`, `push`, `sms`, `voice`. */
+    acknowledgedVia: text('acknowledged_via'),
+    /** Time from the page opening to the acknowledgement: the figure pager retirement is judged by. */
+    acknowledgedAfterMs: integer('acknowledged_after_ms'),
     resolvedAt: instant('resolved_at'),
+    /** Who resolved it: `person:<id>`, `source:<name>`, `admin:<name>`. */
+    resolvedBy: text('resolved_by'),
   },
-  // One open page per dedup key of a source: a repeat is counted on it, not paged again.
-  (t) => [uniqueIndex('pages_open_dedup').on(t.source, t.dedupKey).where(sql`${t.status} = 'open' and ${t.dedupKey} is not null`)],
+  // One unresolved page per dedup key of a source: a repeat is counted on it, not paged again,
+  // also after someone acknowledged it. A resolved page frees the key.
+  (t) => [uniqueIndex('pages_unresolved_dedup').on(t.source, t.dedupKey).where(sql`${t.status} <> 'resolved' and ${t.dedupKey} is not null`)],
 );
 
 /**
@@ -168,7 +178,10 @@ export const escalations = pgTable(
       .references(() => pages.id),
     cycle: integer('cycle').notNull(),
     nextStep: integer('next_step').notNull(),
-    /** Null once the ladder has run out or the page is acknowledged. */
+    /**
+     * When the next step falls due. Null once the ladder has run out, the page is resolved, or it
+     * is acknowledged and only `unless acked` steps were left.
+     */
     dueAt: instant('due_at'),
   },
   (t) => [index('escalations_due').on(t.dueAt).where(sql`${t.dueAt} is not null`)],
@@ -191,13 +204,61 @@ export const notifications = pgTable(
     /** The person paged, or '' for a team inbox or the legacy pager group. */
     personId: text('person_id').notNull(),
     channel: text('channel', { enum: ['push', 'sms', 'voice', 'pager'] }).notNull(),
-    status: text('status', { enum: ['queued', 'sent', 'delivered', 'failed'] }).notNull(),
+    /**
+     * queued → sending (claimed, under a lease) → sent / delivered, or back to queued for a
+     * retry, or failed for good; cancelled when the page is resolved, or acknowledged before an
+     * `unless acked` step's message left.
+     */
+    status: text('status', { enum: ['queued', 'sending', 'sent', 'delivered', 'failed', 'cancelled'] }).notNull(),
     createdAt: instant('created_at').notNull(),
     /** The role this notification stands in for as its fallback, if any. */
     standsInFor: text('stands_in_for'),
+    /** Send attempts made so far. */
+    attempts: integer('attempts').notNull().default(0),
+    /** When a sweeper may take a queued notification: after the in-process send had its chance, or the retry backoff. */
+    nextAttemptAt: instant('next_attempt_at').notNull(),
+    /** A sending notification whose lease has passed was left by a dead process: another takes it over. */
+    leaseUntil: instant('lease_until'),
+    /** The channel provider's id for the message (Twilio SID, push service location). */
+    providerId: text('provider_id'),
+    /** The last error, when an attempt failed. */
+    error: text('error'),
+    sentAt: instant('sent_at'),
+    deliveredAt: instant('delivered_at'),
+    updatedAt: instant('updated_at').notNull(),
   },
   (t) => [
     uniqueIndex('notifications_once').on(t.pageId, t.cycle, t.step, t.target, t.personId, t.channel),
-    index('notifications_queued').on(t.createdAt).where(sql`${t.status} = 'queued'`),
+    index('notifications_due').on(t.nextAttemptAt).where(sql`${t.status} = 'queued'`),
+    index('notifications_leased').on(t.leaseUntil).where(sql`${t.status} = 'sending'`),
+    index('notifications_page').on(t.pageId),
   ],
 );
+
+/** Every rule set the gateway has run, by version hash, with its sources: a page escalates by the rules that routed it. */
+export const rulesVersions = pgTable('rules_versions', {
+  hash: text('hash').primaryKey(),
+  gitCommit: text('git_commit'),
+  gitDirty: boolean('git_dirty').notNull(),
+  /** The rule files as compiled: `[{ path, hashPath, text }]`. */
+  files: jsonb('files').$type<readonly { path: string; hashPath: string | null; text: string }[]>().notNull(),
+  firstLoadedAt: instant('first_loaded_at').notNull(),
+});
+
+/** The one active rules version, shared by every replica. */
+export const rulesActive = pgTable('rules_active', {
+  id: integer('id').primaryKey(),
+  hash: text('hash')
+    .notNull()
+    .references(() => rulesVersions.hash),
+  activatedAt: instant('activated_at').notNull(),
+  activatedBy: text('activated_by').notNull(),
+});
+
+/** Keys the gateway makes for itself on first start, shared by replicas (the VAPID key pair for web push). */
+export const gatewayKeys = pgTable('gateway_keys', {
+  name: text('name').primaryKey(),
+  publicKey: text('public_key').notNull(),
+  privateKey: text('private_key').notNull(),
+  createdAt: instant('created_at').notNull(),
+});

@@ -2,19 +2,22 @@
 // that routed it, the escalation row, the first step's notifications into the outbox, and the
 // audit events. The HTTP answer goes out only after it commits.
 import { randomUUID } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
-import type { AlertRecord, CompiledRoute, CompiledSchema, RouteMatch, RulesVersion } from '../../grammar/index.js';
-import { appendAudit } from '../audit/index.js';
+import { and, eq, ne, sql } from 'drizzle-orm';
+import type { AlertRecord, RosterLookup, RouteMatch, RuleSet } from '../../grammar/index.js';
+import { appendAuditEvents, type AuditEvent } from '../audit/index.js';
 import type { Db, DbTransaction } from '../db/index.js';
 import { tables } from '../db/index.js';
+import { firstPosition } from './ladder.js';
 import { sealPhi } from './phi-vault.js';
+import { fireDueSteps } from './steps.js';
 
-const { alerts, pages, escalations, notifications } = tables;
+const { alerts, pages, escalations } = tables;
 
 export interface OpenPageDeps {
   readonly db: Db;
   readonly auditKey: Buffer;
   readonly phiKey: Buffer;
+  readonly sendGraceMs: number;
 }
 
 export interface OpenPageInput {
@@ -22,28 +25,20 @@ export interface OpenPageInput {
   readonly dedupKey: string | null;
   readonly idempotencyKey: string | null;
   readonly alert: AlertRecord;
-  readonly schema: CompiledSchema;
+  /** The rule set that matched, and what it decided. */
+  readonly ruleSet: RuleSet;
   readonly match: RouteMatch;
-  readonly route: CompiledRoute;
-  readonly rulesVersion: RulesVersion;
+  readonly roster: RosterLookup;
   readonly receivedAt: Date;
 }
 
 export type OpenPageResult =
-  /** A new page, with its first step in the outbox. */
-  | { readonly kind: 'opened'; readonly alertId: string; readonly pageId: string }
-  /** An open page already had this dedup key: the alert is counted on it, nobody is paged again. */
+  /** A new page: its first steps' notifications are in the outbox, to send at once. */
+  | { readonly kind: 'opened'; readonly alertId: string; readonly pageId: string; readonly queued: readonly number[]; readonly nextDueAt: Date | null }
+  /** An unresolved page already had this dedup key: the alert is counted on it, nobody is paged again. */
   | { readonly kind: 'repeated'; readonly alertId: string; readonly pageId: string }
   /** The same Idempotency-Key was seen before: the first answer, again. */
   | { readonly kind: 'replayed'; readonly alertId: string; readonly pageId: string };
-
-/** Where the ladder goes after (cycle, step): the next step, its offset from the page opening. */
-export function stepAfter(route: CompiledRoute, cycle: number, step: number): { cycle: number; step: number; offsetMs: number } | null {
-  const at = (c: number, s: number) => ({ cycle: c, step: s, offsetMs: c * (route.repeat?.everyMs ?? 0) + route.steps[s]!.delayMs });
-  if (step + 1 < route.steps.length) return at(cycle, step + 1);
-  if (route.repeat !== null && cycle < route.repeat.times) return at(cycle + 1, 0);
-  return null;
-}
 
 export async function openPage(deps: OpenPageDeps, input: OpenPageInput): Promise<OpenPageResult> {
   if (input.idempotencyKey !== null) {
@@ -72,85 +67,57 @@ async function findIdempotent(db: Db, source: string, key: string): Promise<Open
 async function openOrRepeat(tx: DbTransaction, deps: OpenPageDeps, input: OpenPageInput): Promise<OpenPageResult> {
   const at = input.receivedAt;
   const alertId = randomUUID();
-  const audit = (kind: string, subject: string, data: Parameters<typeof appendAudit>[2]['data']) =>
-    appendAudit(tx, deps.auditKey, { actor: `source:${input.source}`, kind, subject, data }, at);
+  const audit: AuditEvent[] = [];
+  const actor = `source:${input.source}`;
 
   if (input.dedupKey !== null) {
     const [open] = await tx
       .select({ id: pages.id })
       .from(pages)
-      .where(and(eq(pages.source, input.source), eq(pages.dedupKey, input.dedupKey), eq(pages.status, 'open')))
+      .where(and(eq(pages.source, input.source), eq(pages.dedupKey, input.dedupKey), ne(pages.status, 'resolved')))
       .for('update');
     if (open !== undefined) {
-      await insertAlert(tx, deps, input, alertId, open.id);
+      await insertAlert(tx, deps, input, alertId, open.id, audit);
       await tx.update(pages).set({ alertCount: sql`${pages.alertCount} + 1` }).where(eq(pages.id, open.id));
-      await audit('alert.repeated', `page:${open.id}`, { alert: alertId });
+      audit.push({ actor, kind: 'alert.repeated', subject: `page:${open.id}`, data: { alert: alertId } });
+      await appendAuditEvents(tx, deps.auditKey, audit, at);
       return { kind: 'repeated', alertId, pageId: open.id };
     }
   }
 
   const pageId = randomUUID();
-  const { match, route } = input;
+  const { match, ruleSet } = input;
   await tx.insert(pages).values({
     id: pageId,
     source: input.source,
     dedupKey: input.dedupKey,
+    alertId,
     workflow: match.workflow,
     route: match.route,
     routeOrder: match.order,
-    rulesVersion: input.rulesVersion.hash,
-    rulesGitCommit: input.rulesVersion.gitCommit,
+    rulesVersion: ruleSet.version.hash,
+    rulesGitCommit: ruleSet.version.gitCommit,
     status: 'open',
     openedAt: at,
   });
-  await insertAlert(tx, deps, input, alertId, pageId);
-  await audit('page.opened', `page:${pageId}`, { alert: alertId, workflow: match.workflow, route: match.route, rulesVersion: input.rulesVersion.hash, rulesGitCommit: input.rulesVersion.gitCommit });
+  await insertAlert(tx, deps, input, alertId, pageId, audit);
+  audit.push({ actor, kind: 'page.opened', subject: `page:${pageId}`, data: { alert: alertId, workflow: match.workflow, route: match.route, rulesVersion: ruleSet.version.hash, rulesGitCommit: ruleSet.version.gitCommit } });
 
-  // Fire every first-cycle step due at once; the escalation row points at the next one.
-  let next: { cycle: number; step: number; offsetMs: number } | null = route.steps.length === 0 ? null : { cycle: 0, step: 0, offsetMs: route.steps[0]!.delayMs };
-  while (next !== null && next.offsetMs === 0) {
-    const step = match.steps[next.step]!;
-    if (!step.active) {
-      await audit('step.skipped', `page:${pageId}`, { cycle: 0, step: next.step, reason: 'outside its time window' });
-    } else {
-      const rows = step.notifications.flatMap((n) => {
-        const people = n.people.length > 0 ? n.people.map((p) => p.id) : n.target.kind === 'role' ? [] : [''];
-        return people.flatMap((personId) =>
-          n.channels.map((channel) => ({
-            pageId,
-            cycle: 0,
-            step: next!.step,
-            target: n.target.name,
-            personId,
-            channel,
-            status: 'queued' as const,
-            createdAt: at,
-            standsInFor: n.standsInFor.map((s) => s.role).join(',') || null,
-          })),
-        );
-      });
-      if (rows.length > 0) await tx.insert(notifications).values(rows).onConflictDoNothing();
-      await audit('step.fired', `page:${pageId}`, { cycle: 0, step: next.step, notifications: rows.length, channels: [...new Set(rows.map((r) => r.channel))] });
-      const unstaffed = step.notifications.filter((n) => n.target.kind === 'role' && n.people.length === 0).map((n) => n.target.name);
-      if (unstaffed.length > 0) await audit('step.unstaffed', `page:${pageId}`, { cycle: 0, step: next.step, roles: unstaffed });
-    }
-    next = stepAfter(route, next.cycle, next.step);
-  }
-  await tx.insert(escalations).values({
-    pageId,
-    cycle: next?.cycle ?? 0,
-    nextStep: next?.step ?? route.steps.length,
-    dueAt: next === null ? null : new Date(at.getTime() + next.offsetMs),
-  });
-  return { kind: 'opened', alertId, pageId };
+  // Every step due at once fires in this transaction; the escalation row points at the next.
+  const page = { id: pageId, routeOrder: match.order, openedAt: at, acknowledged: false };
+  const fired = await fireDueSteps(tx, page, firstPosition(ruleSet.routes[match.order]!), at, { ruleSet, roster: input.roster, sendGraceMs: deps.sendGraceMs }, audit);
+  const route = ruleSet.routes[match.order]!;
+  await tx.insert(escalations).values({ pageId, cycle: fired.next?.cycle ?? 0, nextStep: fired.next?.step ?? route.steps.length, dueAt: fired.dueAt });
+  await appendAuditEvents(tx, deps.auditKey, audit, at);
+  return { kind: 'opened', alertId, pageId, queued: fired.queued, nextDueAt: fired.dueAt };
 }
 
-async function insertAlert(tx: DbTransaction, deps: OpenPageDeps, input: OpenPageInput, alertId: string, pageId: string): Promise<void> {
+async function insertAlert(tx: DbTransaction, deps: OpenPageDeps, input: OpenPageInput, alertId: string, pageId: string, audit: AuditEvent[]): Promise<void> {
   const clear: Record<string, string | number> = {};
   const phi: Record<string, string | number> = {};
   for (const [path, value] of Object.entries(input.alert)) {
     if (value === undefined) continue;
-    (input.schema.fields[path]?.phi === true ? phi : clear)[path] = value;
+    (input.ruleSet.schema.fields[path]?.phi === true ? phi : clear)[path] = value;
   }
   await tx.insert(alerts).values({
     id: alertId,
@@ -162,7 +129,7 @@ async function insertAlert(tx: DbTransaction, deps: OpenPageDeps, input: OpenPag
     phi: Object.keys(phi).length === 0 ? null : sealPhi(deps.phiKey, phi),
     pageId,
   });
-  await appendAudit(tx, deps.auditKey, { actor: `source:${input.source}`, kind: 'alert.received', subject: `alert:${alertId}`, data: { page: pageId, fields: Object.keys(clear).length, phiFields: Object.keys(phi).length } }, input.receivedAt);
+  audit.push({ actor: `source:${input.source}`, kind: 'alert.received', subject: `alert:${alertId}`, data: { page: pageId, fields: Object.keys(clear).length, phiFields: Object.keys(phi).length } });
 }
 
 function isUniqueViolation(e: unknown): boolean {

@@ -5,28 +5,32 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
-import type { RoleBinding, RosterLookup, RuleSet } from '../../grammar/index.js';
-import type { OpenPageInput, OpenPageResult } from '../dispatch/open-page.js';
+import type { RoleBinding, RosterLookup } from '../../grammar/index.js';
+import type { Dispatcher } from '../dispatch/index.js';
 import type { Database } from '../db/index.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { ImportOutcome, OnCallAnswer, SourceConfig, SourcesConfig } from '../roster/index.js';
+import type { RulesRegistry } from '../rules/index.js';
 import { requireToken } from './auth.js';
 import { errorResponse, HttpError } from './errors.js';
 import { alertRoutes } from './routes/alerts.js';
+import { auditRoutes } from './routes/audit.js';
 import { healthRoutes } from './routes/health.js';
 import { pageRoutes } from './routes/pages.js';
 import { onCallRoutes } from './routes/oncall.js';
 import { rosterRoutes } from './routes/rosters.js';
 import { rulesRoutes } from './routes/rules.js';
+import { tokenRoutes, type IssueCredential } from './routes/tokens.js';
 
 export interface HttpDeps {
   readonly database: Database;
   readonly clock: () => Date;
-  readonly rules: () => RuleSet;
+  readonly rules: RulesRegistry;
   readonly onCallAt: (role: RoleBinding, at: Date) => Promise<OnCallAnswer>;
   /** The in-memory roster the router reads synchronously. */
   readonly roster: () => RosterLookup;
-  readonly openPage: (input: OpenPageInput) => Promise<OpenPageResult>;
+  readonly dispatcher: Dispatcher;
+  readonly issueCredential: IssueCredential;
   readonly sources: SourcesConfig;
   readonly importRoster: (source: SourceConfig, text: string) => Promise<ImportOutcome>;
   readonly metrics: Metrics;
@@ -55,18 +59,23 @@ export function createHttpApp(deps: HttpDeps): Hono {
   );
 
   app.route('/', healthRoutes({ db, metrics: deps.metrics.registry }));
-  // Clinical systems post alerts with their source key; everything else under /v1 is operations'.
+  // Clinical systems post alerts with their source key; people paged act on their pages with
+  // theirs; everything else under /v1 is operations'.
   const admin = requireToken(db, ['admin']);
-  for (const path of ['/v1/rules', '/v1/oncall', '/v1/rosters', '/v1/pages']) {
+  for (const path of ['/v1/rules', '/v1/oncall', '/v1/rosters', '/v1/audit', '/v1/tokens']) {
     app.use(path, admin);
     app.use(`${path}/*`, admin);
   }
   app.use('/v1/alerts', requireToken(db, ['source']));
-  app.route('/v1/alerts', alertRoutes(deps));
-  app.route('/v1/pages', pageRoutes({ db }));
-  app.route('/v1/rules', rulesRoutes(deps));
-  app.route('/v1/oncall', onCallRoutes(deps));
+  app.use('/v1/pages/*', requireToken(db, ['admin', 'source', 'person']));
+  const activeRules = () => deps.rules.active();
+  app.route('/v1/alerts', alertRoutes({ ...deps, rules: activeRules, openPage: (input) => deps.dispatcher.open(input) }));
+  app.route('/v1/pages', pageRoutes({ db, dispatcher: deps.dispatcher }));
+  app.route('/v1/rules', rulesRoutes({ rules: deps.rules }));
+  app.route('/v1/oncall', onCallRoutes({ ...deps, rules: activeRules }));
   app.route('/v1/rosters', rosterRoutes(deps));
+  app.route('/v1/audit', auditRoutes({ db }));
+  app.route('/v1/tokens', tokenRoutes(deps));
 
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no such endpoint: ${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((err, c) => {

@@ -1,46 +1,22 @@
 // Alerts in through HTTP: the page, its first step in the outbox, its escalation timer, PHI
 // sealed at rest, and every 4xx of the contract. PGlite, or PostgreSQL with TEST_DATABASE_URL.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
-import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startGateway, type Gateway } from '../../src/app.js';
+import { describe, expect, it } from 'vitest';
 import { verifyAudit } from '../../src/audit/index.js';
-import { issueToken } from '../../src/auth/tokens.js';
-import { configFromEnv } from '../../src/config.js';
 import { tables } from '../../src/db/index.js';
 import { openPhi } from '../../src/dispatch/phi-vault.js';
-import { databasePerTest, testDriver } from '../support/db.js';
+import { testDriver } from '../support/db.js';
+import { gatewayPerTest } from '../support/gateway.js';
 
-const fresh = databasePerTest();
-const auditKey = randomBytes(32);
-const phiKey = randomBytes(32);
+const start = gatewayPerTest();
 const now = new Date('2026-11-01T07:30:00Z'); // 01:30 CDT, fall-back night: Dr. Dana Ruiz has the hospitalist night
-const running: Gateway[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((g) => g.stop().catch(() => undefined)));
-});
 
 async function gateway(env: Record<string, string> = {}) {
-  const database = await fresh();
-  const config = configFromEnv({ PORT: '0', PAGERLESS_DATA_DIR: join(mkdtempSync(join(tmpdir(), 'pagerless-alerts-')), 'pglite'), ...env });
-  let admin = '';
-  const g = await startGateway(config, {
-    clock: () => now,
-    env: { PAGERLESS_AUDIT_KEY: auditKey.toString('hex'), PAGERLESS_PHI_KEY: phiKey.toString('hex') },
-    onFirstAdminToken: (t) => (admin = t),
-    log: pino({ level: 'silent' }),
-    scheduleRefresh: false,
-    database: { ...database, close: async () => {} },
-  });
-  running.push(g);
-  const lab = await issueToken(g.database.db, { kind: 'source', name: 'lab' }, now);
-  const post = (body: unknown, headers: Record<string, string> = {}, token = lab) =>
-    fetch(`${g.url}/v1/alerts`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-  return { g, admin, lab, post };
+  const t = await start({ at: now, env });
+  const lab = await t.token({ kind: 'source', name: 'lab' });
+  const post = (body: unknown, headers: Record<string, string> = {}, token = lab) => t.call('POST', '/v1/alerts', token, body, { 'Content-Type': 'application/json', ...headers });
+  return { g: t.g, admin: t.admin, lab, post, auditKey: t.auditKey, phiKey: t.phiKey };
 }
 
 const critical = { alert: { flag: 'HH', priority: 'stat', test: 'K', value: 6.9, unit: '5W', bed: '12', patient: { name: 'Jane Roe', mrn: 'MRN-778899' } } };
@@ -56,21 +32,23 @@ interface Problem {
 
 describe(`alerts in (${testDriver})`, () => {
   it('a critical potassium opens a page: 202 after commit, first step queued, next step timed, PHI sealed at rest', async () => {
-    const { g, post } = await gateway();
+    const { g, post, auditKey, phiKey } = await gateway();
     const res = await post(critical);
     expect(res.status).toBe(202);
     const body = (await res.json()) as Accepted;
     expect(body.page).toMatchObject({ workflow: 'critical-results' });
 
+    await g.drain();
     const db = g.database.db;
     const [page] = await db.select().from(tables.pages).where(eq(tables.pages.id, body.page.id));
     expect(page).toMatchObject({ status: 'open', workflow: 'critical-results', route: 'critical-lab', rulesVersion: body.page.rulesVersion });
     const queued = await db.select().from(tables.notifications).where(eq(tables.notifications.pageId, body.page.id));
-    // Step 1 (at 0m) pages the night hospitalist on call by push and SMS; the legacy pager group
-    // of this parallel-stage workflow follows at 10m, unless acknowledged.
+    // Step 1 (at 0m) pages the night hospitalist on call by push and SMS, sent as soon as the
+    // page committed; the legacy pager group of this parallel-stage workflow follows at 10m,
+    // unless acknowledged.
     expect(queued.map((n) => `${n.step}:${n.target}:${n.personId}:${n.channel}:${n.status}`).sort()).toEqual([
-      '0:ordering-provider:amion:A-1004:push:queued',
-      '0:ordering-provider:amion:A-1004:sms:queued',
+      '0:ordering-provider:amion:A-1004:push:delivered',
+      '0:ordering-provider:amion:A-1004:sms:delivered',
     ]);
     const [escalation] = await db.select().from(tables.escalations).where(eq(tables.escalations.pageId, body.page.id));
     expect(escalation).toMatchObject({ cycle: 0, nextStep: 1, dueAt: new Date(now.getTime() + 2 * 60_000) });
@@ -157,8 +135,8 @@ describe(`alerts in (${testDriver})`, () => {
     const { page } = (await (await post(critical)).json()) as Accepted;
     const res = await fetch(`${g.url}/v1/pages/${page.id}`, { headers: { Authorization: `Bearer ${admin}` } });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { page: { status: string }; escalation: { nextStep: number }; notifications: unknown[] };
-    expect(body).toMatchObject({ page: { status: 'open' }, escalation: { nextStep: 1 } });
+    const body = (await res.json()) as { state: { status: string }; escalation: { nextStep: number }; notifications: unknown[] };
+    expect(body).toMatchObject({ state: { status: 'open' }, escalation: { nextStep: 1 } });
     expect(body.notifications).toHaveLength(2);
     expect((await fetch(`${g.url}/v1/pages/not-a-uuid`, { headers: { Authorization: `Bearer ${admin}` } })).status).toBe(400);
     expect((await fetch(`${g.url}/v1/pages/00000000-0000-4000-8000-000000000000`, { headers: { Authorization: `Bearer ${admin}` } })).status).toBe(404);

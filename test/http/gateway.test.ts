@@ -1,40 +1,22 @@
 // The gateway through HTTP: a real server on a loopback port, over a fresh database (PGlite, or
 // PostgreSQL with TEST_DATABASE_URL), with an injected clock.
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startGateway, StartupError, type Gateway } from '../../src/app.js';
+import { describe, expect, it } from 'vitest';
+import { startGateway, StartupError } from '../../src/app.js';
 import { verifyAudit } from '../../src/audit/index.js';
 import { ConfigError, configFromEnv } from '../../src/config.js';
-import { databasePerTest, testDriver } from '../support/db.js';
+import { testDriver } from '../support/db.js';
+import { gatewayPerTest } from '../support/gateway.js';
 
-const fresh = databasePerTest();
-const auditKey = randomBytes(32);
+const start = gatewayPerTest();
 const now = new Date('2026-11-01T07:30:00Z'); // 01:30 CDT on the fall-back night, inside the example rosters
-const running: Gateway[] = [];
-afterEach(async () => {
-  // The test's database is closed by databasePerTest; stop only the servers here.
-  await Promise.all(running.splice(0).map((g) => g.stop().catch(() => undefined)));
-});
 
-async function gateway(env: Record<string, string> = {}): Promise<{ url: string; token: string; g: Gateway }> {
-  const database = await fresh();
-  const dataDir = join(mkdtempSync(join(tmpdir(), 'pagerless-gw-')), 'pglite');
-  const config = configFromEnv({ PORT: '0', PAGERLESS_DATA_DIR: dataDir, ...env });
-  let token = '';
-  const g = await startGateway(config, {
-    clock: () => now,
-    env: { PAGERLESS_AUDIT_KEY: auditKey.toString('hex') },
-    onFirstAdminToken: (t) => (token = t),
-    log: pino({ level: 'silent' }),
-    scheduleRefresh: false,
-    database: { ...database, close: async () => {} },
-  });
-  running.push(g);
-  return { url: g.url, token, g };
+async function gateway(env: Record<string, string> = {}) {
+  const t = await start({ at: now, env });
+  return { url: t.url, token: t.admin, g: t.g, auditKey: t.auditKey };
 }
 
 const auth = (token: string) => ({ headers: { Authorization: `Bearer ${token}` } });
@@ -98,7 +80,7 @@ describe(`the gateway over HTTP (${testDriver})`, () => {
   });
 
   it('takes a pushed roster whole, or refuses it with the reason and keeps the one in force', async () => {
-    const { url, token, g } = await gateway({ PAGERLESS_MAX_BODY_BYTES: '4096' });
+    const { url, token, g, auditKey } = await gateway({ PAGERLESS_MAX_BODY_BYTES: '4096' });
     const put = (source: string, type: string, body: string) => fetch(`${url}/v1/rosters/${source}`, { method: 'PUT', headers: { Authorization: `Bearer ${token}`, 'Content-Type': type }, body });
     const header = 'Staff ID,Name,Phone,Service,Shift,Date,Start,End,Type\n';
     expect((await put('amion', 'application/json', '[]')).status).toBe(415);
@@ -136,6 +118,6 @@ describe('starting the gateway', () => {
     const rulesDir = mkdtempSync(join(tmpdir(), 'pagerless-badrules-'));
     (await import('node:fs')).writeFileSync(join(rulesDir, 'a.rules'), 'workflow w { stage paralel }');
     const config = configFromEnv({ PORT: '0', PAGERLESS_RULES_DIR: rulesDir });
-    await expect(startGateway(config, { clock: () => now, env: {}, onFirstAdminToken: () => {}, log: pino({ level: 'silent' }), scheduleRefresh: false })).rejects.toThrow(StartupError);
+    await expect(startGateway(config, { clock: () => now, env: {}, onFirstAdminToken: () => {}, log: pino({ level: 'silent' }), background: false })).rejects.toThrow(StartupError);
   });
 });

@@ -3,10 +3,11 @@
 import { Hono } from 'hono';
 import type { RosterLookup, RuleSet } from '../../../grammar/index.js';
 import { validateAlert } from '../../../grammar/index.js';
-import type { OpenPageInput, OpenPageResult } from '../../dispatch/open-page.js';
+import type { OpenPageInput, OpenPageResult } from '../../dispatch/index.js';
 import { parseNativeAlert } from '../../ingest/native.js';
 import type { AuthVariables } from '../auth.js';
 import { HttpError } from '../errors.js';
+import { readJsonBody } from '../json-body.js';
 
 export interface AlertRouteDeps {
   readonly rules: () => RuleSet;
@@ -18,18 +19,11 @@ export interface AlertRouteDeps {
 export function alertRoutes(deps: AlertRouteDeps): Hono<{ Variables: AuthVariables }> {
   return new Hono<{ Variables: AuthVariables }>().post('/', async (c) => {
     const source = c.get('holder').name;
-    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== 'application/json') throw new HttpError(415, 'unsupported_media_type', 'send the alert as application/json', { got: type || null });
     const idempotencyKey = c.req.header('idempotency-key') ?? null;
     if (idempotencyKey !== null && (idempotencyKey.length === 0 || idempotencyKey.length > 200)) {
       throw new HttpError(400, 'invalid_idempotency_key', 'an Idempotency-Key is 1 to 200 characters');
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(await c.req.text());
-    } catch (e) {
-      throw new HttpError(400, 'invalid_json', `the body is not JSON: ${(e as Error).message}`);
-    }
+    const body = await readJsonBody(c);
     const envelope = parseNativeAlert(body);
     if (!envelope.ok) throw new HttpError(400, 'invalid_alert', 'the body is not a Pagerless alert: { "dedupKey"?: "…", "alert": { … } }', { issues: envelope.issues });
 
@@ -58,10 +52,9 @@ export function alertRoutes(deps: AlertRouteDeps): Hono<{ Variables: AuthVariabl
       dedupKey: envelope.value.dedupKey ?? null,
       idempotencyKey,
       alert: validated.alert,
-      schema: rules.schema,
+      ruleSet: rules,
       match: decision.match,
-      route: rules.routes[decision.match.order]!,
-      rulesVersion: rules.version,
+      roster,
       receivedAt,
     });
     const answer = {

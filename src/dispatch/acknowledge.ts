@@ -1,0 +1,126 @@
+// Acknowledging and resolving a page. Acknowledgement stops the escalation: steps marked
+// `unless acked` no longer fire and their unsent messages are cancelled, the repeats end; steps
+// without it still fire, as the rules say. Resolving ends everything still to come.
+import { and, eq, inArray } from 'drizzle-orm';
+import { appendAuditEvents, type AuditEvent } from '../audit/index.js';
+import type { Db, DbTransaction } from '../db/index.js';
+import { tables } from '../db/index.js';
+import type { RulesRegistry } from '../rules/index.js';
+import { nextFiring } from './ladder.js';
+import type { DispatchMetrics } from './metrics.js';
+import { dueAtOf } from './steps.js';
+
+const { pages, escalations, notifications } = tables;
+
+/** How someone acknowledged: through the API, the app, or one of the channels' own replies. */
+export type AckVia = 'api' | 'app' | 'push' | 'sms' | 'voice';
+
+export interface AckDeps {
+  readonly db: Db;
+  readonly auditKey: Buffer;
+  readonly rules: RulesRegistry;
+  readonly clock: () => Date;
+  readonly metrics: DispatchMetrics;
+}
+
+export interface Acknowledgement {
+  readonly by: string;
+  readonly via: string;
+  readonly at: Date;
+  readonly afterMs: number;
+}
+
+export type AckResult =
+  | { readonly kind: 'acknowledged'; readonly acknowledgement: Acknowledgement }
+  /** Someone (this person or another) acknowledged first: their acknowledgement stands. */
+  | { readonly kind: 'already-acknowledged'; readonly acknowledgement: Acknowledgement }
+  | { readonly kind: 'not-found' }
+  /** Only someone the page was sent to may acknowledge it. */
+  | { readonly kind: 'not-paged' }
+  | { readonly kind: 'resolved' };
+
+export type ResolveResult = { readonly kind: 'resolved'; readonly at: Date; readonly by: string } | { readonly kind: 'already-resolved'; readonly at: Date; readonly by: string } | { readonly kind: 'not-found' };
+
+type PageRow = typeof pages.$inferSelect;
+
+async function lockPage(tx: DbTransaction, pageId: string): Promise<PageRow | undefined> {
+  const [page] = await tx.select().from(pages).where(eq(pages.id, pageId)).for('update');
+  return page;
+}
+
+/** Whether `personId` was sent anything for this page: the people who may acknowledge it. */
+export async function wasPaged(db: Db | DbTransaction, pageId: string, personId: string): Promise<boolean> {
+  const [row] = await db.select({ id: notifications.id }).from(notifications).where(and(eq(notifications.pageId, pageId), eq(notifications.personId, personId))).limit(1);
+  return row !== undefined;
+}
+
+function acknowledgementOf(page: PageRow): Acknowledgement {
+  return { by: page.acknowledgedBy!, via: page.acknowledgedVia!, at: page.acknowledgedAt!, afterMs: page.acknowledgedAfterMs! };
+}
+
+export async function acknowledgePage(deps: AckDeps, input: { readonly pageId: string; readonly personId: string; readonly via: AckVia }): Promise<AckResult> {
+  const result = await deps.db.transaction(async (tx): Promise<AckResult & { workflow?: string }> => {
+    const page = await lockPage(tx, input.pageId);
+    if (page === undefined) return { kind: 'not-found' };
+    if (!(await wasPaged(tx, page.id, input.personId))) return { kind: 'not-paged' };
+    switch (page.status) {
+      case 'resolved':
+        return { kind: 'resolved' };
+      case 'acknowledged':
+        return { kind: 'already-acknowledged', acknowledgement: acknowledgementOf(page) };
+      case 'open':
+        break;
+    }
+    const at = deps.clock();
+    const afterMs = Math.max(0, at.getTime() - page.openedAt.getTime());
+    await tx.update(pages).set({ status: 'acknowledged', acknowledgedAt: at, acknowledgedBy: input.personId, acknowledgedVia: input.via, acknowledgedAfterMs: afterMs }).where(eq(pages.id, page.id));
+
+    const ruleSet = await deps.rules.byVersion(page.rulesVersion);
+    const route = ruleSet.routes[page.routeOrder]!;
+    const [escalation] = await tx.select().from(escalations).where(eq(escalations.pageId, page.id)).for('update');
+    const audit: AuditEvent[] = [];
+    if (escalation !== undefined && escalation.dueAt !== null) {
+      const next = nextFiring(route, { cycle: escalation.cycle, step: escalation.nextStep }, true);
+      const dueAt = next === null ? null : dueAtOf(ruleSet, { ...page, acknowledged: true }, next);
+      await tx
+        .update(escalations)
+        .set({ cycle: next?.cycle ?? escalation.cycle, nextStep: next?.step ?? route.steps.length, dueAt })
+        .where(eq(escalations.pageId, page.id));
+      audit.push({ actor: 'system', kind: next === null ? 'escalation.stopped' : 'escalation.narrowed', subject: `page:${page.id}`, data: { reason: 'acknowledged', ...(next === null ? {} : { cycle: next.cycle, step: next.step }) } });
+    }
+    const ackedSteps = route.steps.filter((s) => s.unlessAcked).map((s) => s.index);
+    const cancelled =
+      ackedSteps.length === 0
+        ? []
+        : await tx
+            .update(notifications)
+            .set({ status: 'cancelled', error: 'the page was acknowledged', updatedAt: at })
+            .where(and(eq(notifications.pageId, page.id), eq(notifications.status, 'queued'), inArray(notifications.step, ackedSteps)))
+            .returning({ id: notifications.id });
+    audit.unshift({ actor: `person:${input.personId}`, kind: 'page.acknowledged', subject: `page:${page.id}`, data: { via: input.via, afterMs, cancelled: cancelled.length } });
+    await appendAuditEvents(tx, deps.auditKey, audit, at);
+    return { kind: 'acknowledged', acknowledgement: { by: input.personId, via: input.via, at, afterMs }, workflow: page.workflow };
+  });
+  if (result.kind === 'acknowledged') deps.metrics.acknowledgements.inc({ workflow: result.workflow ?? '', via: input.via });
+  return result;
+}
+
+/** Resolves a page (the condition is dealt with): nothing more is sent or fired for it. */
+export async function resolvePage(deps: Omit<AckDeps, 'rules' | 'metrics'>, input: { readonly pageId: string; readonly by: string }): Promise<ResolveResult> {
+  return deps.db.transaction(async (tx): Promise<ResolveResult> => {
+    const page = await lockPage(tx, input.pageId);
+    if (page === undefined) return { kind: 'not-found' };
+    if (page.status === 'resolved') return { kind: 'already-resolved', at: page.resolvedAt!, by: page.resolvedBy! };
+    const at = deps.clock();
+    await tx.update(pages).set({ status: 'resolved', resolvedAt: at, resolvedBy: input.by }).where(eq(pages.id, page.id));
+    await tx.update(escalations).set({ dueAt: null }).where(eq(escalations.pageId, page.id));
+    const cancelled = await tx
+      .update(notifications)
+      .set({ status: 'cancelled', error: 'the page was resolved', updatedAt: at })
+      .where(and(eq(notifications.pageId, page.id), eq(notifications.status, 'queued')))
+      .returning({ id: notifications.id });
+    await appendAuditEvents(tx, deps.auditKey, [{ actor: input.by, kind: 'page.resolved', subject: `page:${page.id}`, data: { previously: page.status, cancelled: cancelled.length } }], at);
+    return { kind: 'resolved', at, by: input.by };
+  });
+}
+

@@ -1,0 +1,79 @@
+// The dispatch core as the rest of the gateway sees it: open a page, acknowledge it, resolve
+// it, look at it. Each call commits first and then hands what it queued to the engine.
+import type { Logger } from 'pino';
+import type { RosterLookup } from '../../grammar/index.js';
+import type { ChannelSet } from '../channels/index.js';
+import type { Database } from '../db/index.js';
+import type { RulesRegistry } from '../rules/index.js';
+import { acknowledgePage, resolvePage, type AckResult, type AckVia, type ResolveResult } from './acknowledge.js';
+import { createDispatchEngine, type DispatchEngine, type Timers } from './engine.js';
+import { createEscalator } from './escalations.js';
+import type { DispatchMetrics } from './metrics.js';
+import { openPage, type OpenPageInput, type OpenPageResult } from './open-page.js';
+import { createOutbox, defaultRetryPolicy, type RetryPolicy } from './outbox.js';
+import { loadPageView, type PageView } from './page-view.js';
+
+export interface DispatcherDeps {
+  readonly database: Database;
+  readonly auditKey: Buffer;
+  readonly phiKey: Buffer;
+  readonly rules: RulesRegistry;
+  readonly roster: () => RosterLookup;
+  readonly channels: ChannelSet;
+  readonly clock: () => Date;
+  readonly log: Logger;
+  readonly metrics: DispatchMetrics;
+  /** Where links in messages point (known once the server listens). */
+  readonly publicBaseUrl: () => string;
+  readonly tuning?: Partial<DispatchTuning>;
+  readonly timers?: Timers;
+}
+
+export interface DispatchTuning {
+  /** Longest sleep of the engine between looks at the database. */
+  readonly pollMs: number;
+  /** How long a claimed send may take before another replica takes it over. */
+  readonly leaseMs: number;
+  /** How long new notifications are left to the process that queued them before a sweeper may take them. */
+  readonly sendGraceMs: number;
+  readonly batchSize: number;
+  readonly retry: RetryPolicy;
+}
+
+export const defaultTuning: DispatchTuning = { pollMs: 1_000, leaseMs: 30_000, sendGraceMs: 2_000, batchSize: 50, retry: defaultRetryPolicy };
+
+export interface Dispatcher {
+  open(input: OpenPageInput): Promise<OpenPageResult>;
+  acknowledge(input: { readonly pageId: string; readonly personId: string; readonly via: AckVia }): Promise<AckResult>;
+  resolve(input: { readonly pageId: string; readonly by: string }): Promise<ResolveResult>;
+  view(pageId: string): Promise<PageView | null>;
+  readonly engine: DispatchEngine;
+}
+
+export function createDispatcher(deps: DispatcherDeps): Dispatcher {
+  const tuning: DispatchTuning = { ...defaultTuning, ...deps.tuning };
+  const db = deps.database.db;
+  const common = { db, auditKey: deps.auditKey, clock: deps.clock, log: deps.log, metrics: deps.metrics, batchSize: tuning.batchSize };
+  const escalator = createEscalator({ ...common, rules: deps.rules, roster: deps.roster, sendGraceMs: tuning.sendGraceMs });
+  const outbox = createOutbox({ ...common, channels: deps.channels, rules: deps.rules, publicBaseUrl: deps.publicBaseUrl, leaseMs: tuning.leaseMs, retry: tuning.retry });
+  const engine = createDispatchEngine({ database: deps.database, escalator, outbox, clock: deps.clock, log: deps.log, pollMs: tuning.pollMs, ...(deps.timers === undefined ? {} : { timers: deps.timers }) });
+
+  return {
+    engine,
+    async open(input) {
+      const result = await openPage({ db, auditKey: deps.auditKey, phiKey: deps.phiKey, sendGraceMs: tuning.sendGraceMs }, input);
+      if (result.kind === 'opened') {
+        deps.metrics.pagesOpened.inc({ workflow: input.match.workflow });
+        engine.afterCommit(result.queued, result.nextDueAt);
+      }
+      return result;
+    },
+    async acknowledge(input) {
+      return acknowledgePage({ db, auditKey: deps.auditKey, rules: deps.rules, clock: deps.clock, metrics: deps.metrics }, input);
+    },
+    async resolve(input) {
+      return resolvePage({ db, auditKey: deps.auditKey, clock: deps.clock }, input);
+    },
+    view: (pageId) => loadPageView(db, pageId),
+  };
+}

@@ -1,0 +1,132 @@
+// The dispatch engine's loop, one per process: fire due escalation steps, send what they queued,
+// sweep the outbox, then sleep until the next thing falls due. Timers are armed for exact due
+// instants; NOTIFY wakes every replica for a step due soon (so an idle replica can take it),
+// and a poll every `pollMs` is the safety net for anything a timer or a NOTIFY missed.
+import type { Logger } from 'pino';
+import { notify, type Database } from '../db/index.js';
+import type { Escalator } from './escalations.js';
+import type { Outbox } from './outbox.js';
+
+/** NOTIFY channel; the payload is the due instant in epoch milliseconds. */
+const wakeChannel = 'pagerless_wake';
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface EngineDeps {
+  readonly database: Database;
+  readonly escalator: Escalator;
+  readonly outbox: Outbox;
+  readonly clock: () => Date;
+  readonly log: Logger;
+  /** Longest sleep between looks at the database. */
+  readonly pollMs: number;
+  /** Real timers by default; tests hand in their own to see what would be armed. */
+  readonly timers?: Timers;
+}
+
+export interface DispatchEngine {
+  /** After a transaction that queued notifications or moved a ladder commits: send, and arm for what is next. */
+  afterCommit(queued: readonly number[], nextDueAt: Date | null): void;
+  /** One pass: fire what is due, send, sweep; and wait for sends in flight. What tests call after moving the clock. */
+  drain(): Promise<void>;
+  /** Starts the loop: listens for wake-ups and keeps a timer armed. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** When the armed timer will go off (for tests and /readyz), or null when none is armed. */
+  armedFor(): Date | null;
+}
+
+export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
+  const timers = deps.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
+  const inFlight = new Set<Promise<unknown>>();
+  let running: Promise<void> | null = null;
+  let again = false;
+  let started = false;
+  let stopped = false;
+  let timer: { handle: unknown; at: number } | null = null;
+  let unlisten: (() => Promise<void>) | null = null;
+
+  const track = (p: Promise<unknown>): void => {
+    const tracked = p.catch((e: unknown) => deps.log.error({ error: (e as Error).message }, 'dispatch work failed; the sweeper will retry it')).finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+  };
+
+  const arm = (at: number): void => {
+    if (!started || stopped) return;
+    if (timer !== null && timer.at <= at) return;
+    if (timer !== null) timers.clearTimeout(timer.handle);
+    const handle = timers.setTimeout(
+      () => {
+        timer = null;
+        void runOnce();
+      },
+      Math.max(0, at - deps.clock().getTime()),
+    );
+    timer = { handle, at };
+  };
+
+  const pass = async (): Promise<void> => {
+    const queued = await deps.escalator.fireDue();
+    await deps.outbox.sendNow(queued);
+    await deps.outbox.sweep();
+    const [escalation, outbox] = await Promise.all([deps.escalator.nextDueAt(), deps.outbox.nextDueAt()]);
+    const now = deps.clock().getTime();
+    arm(Math.min(now + deps.pollMs, escalation?.getTime() ?? Infinity, outbox?.getTime() ?? Infinity));
+  };
+
+  /** One pass at a time in this process; a request during a pass runs another right after. */
+  const runOnce = (): Promise<void> => {
+    if (running !== null) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        try {
+          await pass();
+        } catch (e) {
+          deps.log.error({ error: (e as Error).message }, 'dispatch pass failed; trying again at the next poll');
+          arm(deps.clock().getTime() + deps.pollMs);
+        }
+      } while (again && !stopped);
+    })().finally(() => (running = null));
+    return running;
+  };
+
+  return {
+    afterCommit(queued, nextDueAt) {
+      if (queued.length > 0) track(deps.outbox.sendNow(queued));
+      if (nextDueAt === null) return;
+      arm(nextDueAt.getTime());
+      // Other replicas poll anyway; a step due before their next poll is worth a wake-up.
+      if (nextDueAt.getTime() - deps.clock().getTime() < deps.pollMs * 2) {
+        track(notify(deps.database.db, wakeChannel, String(nextDueAt.getTime())));
+      }
+    },
+    async drain() {
+      await runOnce();
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
+    },
+    async start() {
+      started = true;
+      unlisten = await deps.database.listen(wakeChannel, (payload) => {
+        const at = Number(payload);
+        if (Number.isFinite(at)) arm(at);
+      });
+      void runOnce();
+    },
+    async stop() {
+      stopped = true;
+      if (timer !== null) timers.clearTimeout(timer.handle);
+      timer = null;
+      await unlisten?.();
+      await running;
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
+    },
+    armedFor: () => (timer === null ? null : new Date(timer.at)),
+  };
+}

@@ -1,0 +1,10 @@
+// The dispatch core: opening pages, the outbox, escalation, acknowledgement. What other folders import.
+export { acknowledgePage, resolvePage, wasPaged, type AckResult, type AckVia, type Acknowledgement, type ResolveResult } from './acknowledge.js';
+export { createDispatchEngine, type DispatchEngine, type Timers } from './engine.js';
+export { createEscalator, type Escalator } from './escalations.js';
+export { createDispatchMetrics, type DispatchMetrics } from './metrics.js';
+export { openPage, type OpenPageInput, type OpenPageResult } from './open-page.js';
+export { createOutbox, defaultRetryPolicy, type Outbox, type RetryPolicy } from './outbox.js';
+export { loadPageView, type DeliveryState, type PageState, type PageView } from './page-view.js';
+export { openPhi, sealPhi } from './phi-vault.js';
+export { createDispatcher, defaultTuning, type Dispatcher, type DispatcherDeps, type DispatchTuning } from './dispatcher.js';

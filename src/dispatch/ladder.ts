@@ -1,0 +1,46 @@
+// Where a page's escalation ladder goes next. Pure arithmetic over a compiled route: the
+// escalation row stores a position, and these functions say what follows it and when.
+import type { CompiledRoute } from '../../grammar/index.js';
+
+/** A step of a route's ladder in one of its cycles (cycle 0 is the first run, then each repeat). */
+export interface LadderPosition {
+  readonly cycle: number;
+  readonly step: number;
+}
+
+/** How long after the page opened a position falls due. */
+export function offsetOf(route: CompiledRoute, p: LadderPosition): number {
+  return p.cycle * (route.repeat?.everyMs ?? 0) + route.steps[p.step]!.delayMs;
+}
+
+/** The first position of a ladder, or null for a route without steps. */
+export function firstPosition(route: CompiledRoute): LadderPosition | null {
+  return route.steps.length === 0 ? null : { cycle: 0, step: 0 };
+}
+
+/**
+ * The position after `p`. Once the page is acknowledged, only what is left of the current cycle
+ * can fire, and only its steps without `unless acked`: acknowledgement ends the repeats.
+ */
+export function positionAfter(route: CompiledRoute, p: LadderPosition, acknowledged: boolean): LadderPosition | null {
+  return nextFiring(route, successor(route, p), acknowledged, p.cycle);
+}
+
+/**
+ * The first position at or after `p` that can still fire: `p` itself when it can. Used when a
+ * page is acknowledged, to skip what acknowledgement cancels.
+ */
+export function nextFiring(route: CompiledRoute, p: LadderPosition | null, acknowledged: boolean, cycle = p?.cycle ?? 0): LadderPosition | null {
+  for (let q = p; q !== null; q = successor(route, q)) {
+    if (!acknowledged) return q;
+    if (q.cycle !== cycle) return null;
+    if (!route.steps[q.step]!.unlessAcked) return q;
+  }
+  return null;
+}
+
+function successor(route: CompiledRoute, p: LadderPosition): LadderPosition | null {
+  if (p.step + 1 < route.steps.length) return { cycle: p.cycle, step: p.step + 1 };
+  if (route.repeat !== null && p.cycle < route.repeat.times) return { cycle: p.cycle + 1, step: 0 };
+  return null;
+}

@@ -1,0 +1,45 @@
+// The dispatch core's Prometheus figures: how long a physician waits for the first notification,
+// how late escalation steps fire, and what became of each notification.
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+export interface DispatchMetrics {
+  /** Alert received → its first notification handed to a channel. */
+  readonly alertToChannel: Histogram;
+  /** A step's due instant → the moment it fired. */
+  readonly escalationLateness: Histogram;
+  readonly notifications: Counter<'channel' | 'outcome'>;
+  readonly pagesOpened: Counter<'workflow'>;
+  readonly acknowledgements: Counter<'workflow' | 'via'>;
+}
+
+const latencyBuckets = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30];
+
+export function createDispatchMetrics(registry: Registry): DispatchMetrics {
+  return {
+    alertToChannel: new Histogram({
+      name: 'pagerless_alert_to_first_notification_seconds',
+      help: 'Time from an alert being received to its first notification handed to a channel',
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    escalationLateness: new Histogram({
+      name: 'pagerless_escalation_lateness_seconds',
+      help: 'Time from an escalation step falling due to it firing',
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    notifications: new Counter({
+      name: 'pagerless_notifications_total',
+      help: 'Notification send attempts by channel and outcome (sent, delivered, retry, failed, cancelled)',
+      labelNames: ['channel', 'outcome'] as const,
+      registers: [registry],
+    }),
+    pagesOpened: new Counter({ name: 'pagerless_pages_opened_total', help: 'Pages opened, by workflow', labelNames: ['workflow'] as const, registers: [registry] }),
+    acknowledgements: new Counter({
+      name: 'pagerless_acknowledgements_total',
+      help: 'Pages acknowledged, by workflow and how',
+      labelNames: ['workflow', 'via'] as const,
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,226 @@
+// The outbox: notifications written by a step's transaction, sent to the channels after it
+// commits. The process that queued them sends them at once; a sweeper on every replica takes
+// what nobody sent (a dead process's leftovers, retries that fell due).
+//
+// A send is claimed first: status `sending`, attempts + 1, a lease. Claiming with SKIP LOCKED
+// means two replicas never claim the same row; the lease lets another replica take over when
+// the claimer died between claim and result. Results are written only while the claim is still
+// the claimer's (same attempt, still `sending`), so a late answer never overwrites a newer one.
+import { and, eq, inArray, lt, lte, sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { RuleSet } from '../../grammar/index.js';
+import { appendAuditEvents, type AuditEvent } from '../audit/index.js';
+import type { ChannelMessage, ChannelSet, DeliveryResult, OutboundNotification, Recipient } from '../channels/index.js';
+import type { Db } from '../db/index.js';
+import { tables } from '../db/index.js';
+import type { RulesRegistry } from '../rules/index.js';
+import type { DispatchMetrics } from './metrics.js';
+
+const { notifications, pages, alerts } = tables;
+
+export interface RetryPolicy {
+  readonly maxAttempts: number;
+  /** Wait before attempt `n + 1` after attempt `n` failed. */
+  backoffMs(attempt: number): number;
+}
+
+/** 5 s, 15 s, 45 s, 2¼ min, 5 min: six attempts over about nine minutes, then failed. */
+export const defaultRetryPolicy: RetryPolicy = {
+  maxAttempts: 6,
+  backoffMs: (attempt) => Math.min(5_000 * 3 ** (attempt - 1), 300_000),
+};
+
+export interface OutboxDeps {
+  readonly db: Db;
+  readonly auditKey: Buffer;
+  readonly channels: ChannelSet;
+  readonly rules: RulesRegistry;
+  readonly clock: () => Date;
+  readonly log: Logger;
+  readonly metrics: DispatchMetrics;
+  readonly publicBaseUrl: () => string;
+  readonly leaseMs: number;
+  readonly retry: RetryPolicy;
+  readonly batchSize: number;
+}
+
+export interface Outbox {
+  /** Claims and sends these queued notifications (just committed by this process). */
+  sendNow(ids: readonly number[]): Promise<number>;
+  /** Claims and sends what is due: retries, and rows a dead process left. Returns how many it took. */
+  sweep(): Promise<number>;
+  /** When the sweeper next has something to do, or null. */
+  nextDueAt(): Promise<Date | null>;
+}
+
+type Claimed = typeof notifications.$inferSelect;
+
+export function createOutbox(deps: OutboxDeps): Outbox {
+  const { db } = deps;
+
+  const claim = async (where: ReturnType<typeof and>): Promise<Claimed[]> => {
+    const now = deps.clock();
+    const candidates = db.select({ id: notifications.id }).from(notifications).where(where).orderBy(notifications.nextAttemptAt).limit(deps.batchSize).for('update', { skipLocked: true });
+    return db
+      .update(notifications)
+      .set({ status: 'sending', attempts: sql`${notifications.attempts} + 1`, leaseUntil: new Date(now.getTime() + deps.leaseMs), updatedAt: now })
+      .where(inArray(notifications.id, candidates))
+      .returning();
+  };
+
+  const deliver = async (claimed: readonly Claimed[]): Promise<number> => {
+    if (claimed.length === 0) return 0;
+    const context = await db
+      .select({ id: pages.id, status: pages.status, workflow: pages.workflow, routeOrder: pages.routeOrder, rulesVersion: pages.rulesVersion, openedAt: pages.openedAt, fields: alerts.fields })
+      .from(pages)
+      .innerJoin(alerts, eq(alerts.id, pages.alertId))
+      .where(inArray(pages.id, [...new Set(claimed.map((n) => n.pageId))]));
+    const byPage = new Map(context.map((p) => [p.id, p]));
+
+    const outcomes = await Promise.all(
+      claimed.map(async (n): Promise<{ n: Claimed; result: DeliveryResult | { status: 'cancelled'; reason: string }; handedAt: Date | null }> => {
+        const page = byPage.get(n.pageId)!;
+        try {
+          const ruleSet = await deps.rules.byVersion(page.rulesVersion);
+          const route = ruleSet.routes[page.routeOrder]!;
+          if (page.status === 'resolved') return { n, result: { status: 'cancelled', reason: 'the page was resolved' }, handedAt: null };
+          if (page.status === 'acknowledged' && route.steps[n.step]!.unlessAcked) return { n, result: { status: 'cancelled', reason: 'the page was acknowledged' }, handedAt: null };
+          const outbound = toOutbound(ruleSet, page, n, deps.publicBaseUrl());
+          const handedAt = deps.clock();
+          const result = await deps.channels[n.channel].send(outbound);
+          return { n, result, handedAt };
+        } catch (e) {
+          // A channel that throws broke its promise; treat it as worth retrying, and say so.
+          deps.log.error({ notification: n.id, channel: n.channel, error: (e as Error).message }, 'channel threw');
+          return { n, result: { status: 'retry', error: `the channel failed: ${(e as Error).name}` }, handedAt: null };
+        }
+      }),
+    );
+
+    const now = deps.clock();
+    const audit: AuditEvent[] = [];
+    await db.transaction(async (tx) => {
+      for (const { n, result } of outcomes) {
+        const set = resultColumns(n, result, now, deps.retry);
+        const updated = await tx
+          .update(notifications)
+          .set({ ...set, leaseUntil: null, updatedAt: now })
+          .where(and(eq(notifications.id, n.id), eq(notifications.status, 'sending'), eq(notifications.attempts, n.attempts)))
+          .returning({ id: notifications.id });
+        if (updated.length === 0) {
+          deps.log.warn({ notification: n.id }, 'a send finished after its lease passed; the newer attempt stands');
+          continue;
+        }
+        audit.push({
+          actor: 'system',
+          kind: `notification.${set.status === 'queued' ? 'retrying' : set.status}`,
+          subject: `page:${n.pageId}`,
+          data: {
+            notification: n.id,
+            channel: n.channel,
+            attempt: n.attempts,
+            ...(set.providerId === undefined ? {} : { providerId: set.providerId }),
+            ...(set.error === undefined || set.error === null ? {} : { error: set.error }),
+          },
+        });
+      }
+      await appendAuditEvents(tx, deps.auditKey, audit, now);
+    });
+
+    // The figure physicians wait on: from the alert's arrival to its first notification handed to a channel.
+    const firstOfPage = new Map<string, Date>();
+    for (const { n, result, handedAt } of outcomes) {
+      deps.metrics.notifications.inc({ channel: n.channel, outcome: result.status });
+      if (handedAt === null || n.attempts !== 1 || n.cycle !== 0) continue;
+      const page = byPage.get(n.pageId)!;
+      if (n.createdAt.getTime() !== page.openedAt.getTime()) continue;
+      const seen = firstOfPage.get(n.pageId);
+      if (seen === undefined || handedAt < seen) firstOfPage.set(n.pageId, handedAt);
+    }
+    for (const [pageId, handedAt] of firstOfPage) deps.metrics.alertToChannel.observe((handedAt.getTime() - byPage.get(pageId)!.openedAt.getTime()) / 1000);
+    return claimed.length;
+  };
+
+  return {
+    async sendNow(ids) {
+      if (ids.length === 0) return 0;
+      let sent = 0;
+      for (let i = 0; i < ids.length; i += deps.batchSize) {
+        sent += await deliver(await claim(and(inArray(notifications.id, ids.slice(i, i + deps.batchSize)), eq(notifications.status, 'queued'))));
+      }
+      return sent;
+    },
+    async sweep() {
+      const now = deps.clock();
+      let taken = 0;
+      for (;;) {
+        const due = await claim(and(eq(notifications.status, 'queued'), lte(notifications.nextAttemptAt, now)));
+        const abandoned = due.length < deps.batchSize ? await claim(and(eq(notifications.status, 'sending'), lt(notifications.leaseUntil, now))) : [];
+        for (const n of abandoned) deps.log.warn({ notification: n.id, attempt: n.attempts }, 'taking over a send whose lease passed');
+        const batch = [...due, ...abandoned];
+        taken += await deliver(batch);
+        if (batch.length < deps.batchSize) return taken;
+      }
+    },
+    async nextDueAt() {
+      const [row] = await db
+        .select({
+          queued: sql<string | null>`(select min(${notifications.nextAttemptAt}) from ${notifications} where ${notifications.status} = 'queued')`,
+          leased: sql<string | null>`(select min(${notifications.leaseUntil}) from ${notifications} where ${notifications.status} = 'sending')`,
+        })
+        .from(sql`(select 1) as one`);
+      const times = [row?.queued, row?.leased].filter((t): t is string => t !== null && t !== undefined).map((t) => new Date(t).getTime());
+      return times.length === 0 ? null : new Date(Math.min(...times));
+    },
+  };
+}
+
+type ResultColumns =
+  | { status: 'sent' | 'delivered'; providerId: string; error: null; sentAt: Date; deliveredAt?: Date }
+  | { status: 'queued'; providerId?: undefined; error: string; nextAttemptAt: Date }
+  | { status: 'failed' | 'cancelled'; providerId?: undefined; error: string };
+
+function resultColumns(n: Claimed, result: DeliveryResult | { status: 'cancelled'; reason: string }, now: Date, retry: RetryPolicy): ResultColumns {
+  switch (result.status) {
+    case 'sent':
+      return { status: 'sent', providerId: result.providerId, error: null, sentAt: now };
+    case 'delivered':
+      return { status: 'delivered', providerId: result.providerId, error: null, sentAt: now, deliveredAt: now };
+    case 'failed':
+      return { status: 'failed', error: result.error };
+    case 'cancelled':
+      return { status: 'cancelled', error: result.reason };
+    case 'retry': {
+      if (n.attempts >= retry.maxAttempts) return { status: 'failed', error: `${result.error} (gave up after ${n.attempts} attempts)` };
+      const wait = Math.max(retry.backoffMs(n.attempts), result.retryAfterMs ?? 0);
+      return { status: 'queued', error: result.error, nextAttemptAt: new Date(now.getTime() + wait) };
+    }
+  }
+}
+
+interface PageContext {
+  readonly id: string;
+  readonly workflow: string;
+  readonly routeOrder: number;
+  readonly fields: Record<string, string | number>;
+}
+
+/** What the channel gets: the recipient, and the channel's template rendered from the alert's non-PHI fields. */
+function toOutbound(ruleSet: RuleSet, page: PageContext, n: Claimed, publicBaseUrl: string): OutboundNotification {
+  const reference = page.id.slice(0, 8);
+  const link = `${publicBaseUrl}/pages/${page.id}`;
+  const messages = ruleSet.renderMessages(page.routeOrder, page.fields, { link, page: reference, ack_code: reference });
+  const fallbackText = `Pagerless: a ${page.workflow} page. Open ${link}`;
+  const message: ChannelMessage =
+    n.channel === 'push'
+      ? { channel: 'push', title: messages.push?.title ?? 'Pagerless', body: messages.push?.body ?? fallbackText }
+      : { channel: n.channel, text: messages[n.channel] ?? fallbackText };
+  return { id: n.id, idempotencyKey: `notification-${n.id}`, pageId: page.id, workflow: page.workflow, cycle: n.cycle, step: n.step, recipient: recipientOf(ruleSet, page.workflow, n), message, attempt: n.attempts };
+}
+
+function recipientOf(ruleSet: RuleSet, workflow: string, n: Claimed): Recipient {
+  const target = ruleSet.targets[n.target];
+  if (target?.kind === 'team') return { kind: 'team', team: target.name, inbox: target.inbox };
+  if (n.target === 'legacy-pager') return { kind: 'legacy-pager', group: ruleSet.workflows.find((w) => w.name === workflow)?.legacyPagerGroup ?? '' };
+  return { kind: 'person', personId: n.personId };
+}
