@@ -75,7 +75,7 @@ export async function acknowledgePage(deps: AckDeps, input: { readonly pageId: s
     const afterMs = Math.max(0, at.getTime() - page.openedAt.getTime());
     await tx.update(pages).set({ status: 'acknowledged', acknowledgedAt: at, acknowledgedBy: input.personId, acknowledgedVia: input.via, acknowledgedAfterMs: afterMs }).where(eq(pages.id, page.id));
 
-    const ruleSet = await deps.rules.byVersion(page.rulesVersion);
+    const ruleSet = await deps.rules.byVersion(page.rulesVersion, tx);
     const route = ruleSet.routes[page.routeOrder]!;
     const [escalation] = await tx.select().from(escalations).where(eq(escalations.pageId, page.id)).for('update');
     const audit: AuditEvent[] = [];

@@ -57,7 +57,7 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
         try {
           // A savepoint per page: one page that cannot fire does not hold back the others.
           await tx.transaction(async (sp) => {
-            const ruleSet = await deps.rules.byVersion(row.rulesVersion);
+            const ruleSet = await deps.rules.byVersion(row.rulesVersion, sp);
             const page = { id: row.pageId, routeOrder: row.routeOrder, openedAt: row.openedAt, acknowledged: row.status === 'acknowledged' };
             const events: AuditEvent[] = [];
             const fired = await fireDueSteps(sp, page, { cycle: row.cycle, step: row.nextStep }, now, { ruleSet, roster: deps.roster(), sendGraceMs: deps.sendGraceMs }, events);

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { compileSources, gitState, readRulesDirectory, type CompileResult, type Diagnostic, type RuleSet, type RulesVersion, type SourceFile } from '../../grammar/index.js';
 import { appendAudit } from '../audit/index.js';
-import { notify, type Database } from '../db/index.js';
+import { notify, type Database, type DbExecutor } from '../db/index.js';
 import { activeHash, loadVersion, saveVersion, setActive } from './store.js';
 
 /** NOTIFY channel: a replica activated another version; the others follow. */
@@ -27,8 +27,12 @@ export class RulesDoNotCompile extends Error {
 export interface RulesRegistry {
   /** The rule set new alerts are routed by. */
   active(): RuleSet;
-  /** The rule set of a version; compiled from its stored sources when this process has not run it. */
-  byVersion(hash: string): Promise<RuleSet>;
+  /**
+   * The rule set of a version; compiled from its stored sources when this process has not run
+   * it. Inside a transaction, pass it: PGlite has one connection, and a query beside an open
+   * transaction would wait for it forever.
+   */
+  byVersion(hash: string, db?: DbExecutor): Promise<RuleSet>;
   /** Reads the rules directory again and activates it for every replica, unless it does not compile. */
   reload(by: string): Promise<ReloadOutcome>;
   /** Switches to the version the database says is active (after a NOTIFY, or on a poll). */
@@ -77,10 +81,10 @@ export async function createRulesRegistry(deps: RulesRegistryDeps): Promise<Rule
   await activate(first.result.ruleSet, first.files, 'system');
   let current: RuleSet = first.result.ruleSet;
 
-  const byVersion = async (hash: string): Promise<RuleSet> => {
+  const byVersion = async (hash: string, executor: DbExecutor = db): Promise<RuleSet> => {
     const cached = cache.get(hash);
     if (cached !== undefined) return cached;
-    const stored = await loadVersion(db, hash);
+    const stored = await loadVersion(executor, hash);
     if (stored === null) throw new Error(`rules version ${hash} is not in the database`);
     const compiled = compileSources(stored.files, { ...compileOptions(), gitCommit: stored.gitCommit, gitDirty: stored.gitDirty });
     if (compiled.ruleSet === null) throw new Error(`rules version ${hash} no longer compiles`);

@@ -2,7 +2,7 @@
 // with its sources, so a page escalates by the rules that routed it after a reload or restart.
 import { eq } from 'drizzle-orm';
 import type { SourceFile } from '../../grammar/index.js';
-import type { Db, DbExecutor } from '../db/index.js';
+import type { DbExecutor } from '../db/index.js';
 import { tables } from '../db/index.js';
 
 const { rulesVersions, rulesActive } = tables;
@@ -28,7 +28,7 @@ export async function saveVersion(tx: DbExecutor, version: StoredVersion, at: Da
     .onConflictDoNothing();
 }
 
-export async function loadVersion(db: Db, hash: string): Promise<StoredVersion | null> {
+export async function loadVersion(db: DbExecutor, hash: string): Promise<StoredVersion | null> {
   const [row] = await db.select().from(rulesVersions).where(eq(rulesVersions.hash, hash));
   if (row === undefined) return null;
   return {

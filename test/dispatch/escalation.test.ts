@@ -1,6 +1,9 @@
 // The dispatch core end to end through HTTP, on PGlite or PostgreSQL, with a clock the tests
 // move: a page escalates through its ladder, repeats, falls back to the team inbox, stops at
 // acknowledgement, and every message is sent once.
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { verifyAudit } from '../../src/audit/index.js';
@@ -152,6 +155,44 @@ describe(`escalation (${testDriver})`, () => {
     // Once the ladder reaches the nocturnist, she may acknowledge too.
     await t.advance(5 * MINUTE);
     expect((await t.call('POST', `/v1/pages/${page.id}/ack`, sahin)).status).toBe(200);
+  });
+
+  it('after acknowledgement, a step without `unless acked` still fires as the rules say, but the ladder does not repeat', async () => {
+    // The example hospital plus a monitor workflow whose charge nurse is told at 4m in any case.
+    const dir = mkdtempSync(join(tmpdir(), 'pagerless-rules-'));
+    cpSync('rules', dir, { recursive: true });
+    writeFileSync(
+      join(dir, '60-monitor.rules'),
+      `workflow telemetry {
+  stage legacy
+  legacy-pager-group "TELE-1"
+  push "Telemetry" / "{test} on {unit}"
+  sms  "Telemetry {test} on {unit}: {link}"
+  route telemetry-alarm when source = monitor {
+    notify ordering-provider via push  at 0m
+    notify ordering-provider via sms   at 2m unless acked
+    notify charge-nurse                at 4m
+    repeat 1 every 10m
+  }
+}
+`,
+    );
+    const t = await start({ at: night, env: { PAGERLESS_RULES_DIR: dir } });
+    const monitor = await t.token({ kind: 'source', name: 'monitor' });
+    const res = await t.call('POST', '/v1/alerts', monitor, { alert: { test: 'VT run', unit: '5W' } });
+    const { page } = (await res.json()) as Accepted;
+    await t.g.drain();
+    const ruiz = await t.token({ kind: 'person', name: 'amion:A-1004' });
+    await t.advance(MINUTE);
+    expect((await t.call('POST', `/v1/pages/${page.id}/ack`, ruiz)).status).toBe(200);
+    await t.advance(MINUTE);
+    expect(delivered(t)).toEqual(['0.0 push amion:A-1004']); // the 2m SMS was `unless acked`
+    await t.advance(2 * MINUTE);
+    expect(delivered(t, 1)).toHaveLength(1);
+    expect(delivered(t, 1)[0]).toMatch(/^0\.2 push qgenda:/); // the charge nurse, regardless
+    await t.advance(30 * MINUTE);
+    expect(t.g.devDeliveries).toHaveLength(2); // and no repeat
+    expect((await view(t, page.id)).escalation?.dueAt).toBeNull();
   });
 
   it('with nobody on call, the fallback team inbox is paged in the role’s place', async () => {

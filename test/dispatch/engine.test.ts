@@ -1,0 +1,79 @@
+// The engine's timing: it arms a timer for the exact instant the next step falls due, and a
+// page opened on one replica wakes the others (NOTIFY) so whichever is free fires the step, once.
+import { describe, expect, it, vi } from 'vitest';
+import type { Timers } from '../../src/dispatch/index.js';
+import { testDriver } from '../support/db.js';
+import { gatewayPerTest, MINUTE } from '../support/gateway.js';
+
+const start = gatewayPerTest();
+const night = new Date('2026-11-01T07:30:00Z');
+const critical = { alert: { flag: 'HH', priority: 'stat', test: 'K', value: 6.9, unit: '5W' } };
+
+/** Timers the test fires by hand: what the engine armed, and for how long. */
+function handTimers(): Timers & { armed(): { ms: number; fire(): void }[] } {
+  let next = 0;
+  const pending = new Map<number, { ms: number; fn: () => void }>();
+  return {
+    setTimeout(fn, ms) {
+      const id = ++next;
+      pending.set(id, { ms, fn });
+      return id;
+    },
+    clearTimeout(handle) {
+      pending.delete(handle as number);
+    },
+    armed: () =>
+      [...pending.entries()].map(([id, t]) => ({
+        ms: t.ms,
+        fire: () => {
+          pending.delete(id);
+          t.fn();
+        },
+      })),
+  };
+}
+
+// A long poll, so that what is armed is the due instant itself, not the safety net.
+const tuning = { pollMs: 30 * MINUTE };
+
+describe(`the dispatch engine (${testDriver})`, () => {
+  it('arms its timer for the instant the next step falls due, and fires it then', async () => {
+    const timers = handTimers();
+    const t = await start({ at: night, deps: { background: true, timers, tuning } });
+    await t.g.drain();
+    const lab = await t.token({ kind: 'source', name: 'lab' });
+    await t.call('POST', '/v1/alerts', lab, critical);
+    await t.g.drain();
+    expect(t.g.dispatcher.engine.armedFor()).toEqual(new Date(night.getTime() + 2 * MINUTE));
+    expect(timers.armed().map((a) => a.ms)).toEqual([2 * MINUTE]);
+
+    t.clock.advance(2 * MINUTE);
+    timers.armed()[0]!.fire();
+    await vi.waitFor(() => expect(t.g.devDeliveries.map((d) => d.channel)).toContain('voice'));
+    await t.g.drain();
+    // Next: the nocturnist at 5m.
+    expect(t.g.dispatcher.engine.armedFor()).toEqual(new Date(night.getTime() + 5 * MINUTE));
+  });
+
+  it('a page opened on one replica wakes another, and the step fires on exactly one of them', async () => {
+    const timersA = handTimers();
+    const timersB = handTimers();
+    const a = await start({ at: night, deps: { background: true, timers: timersA, tuning } });
+    const b = await start({ at: night, database: a.g.database, keys: a, deps: { background: true, timers: timersB, tuning, clock: a.clock } });
+    await Promise.all([a.g.drain(), b.g.drain()]);
+    const lab = await a.token({ kind: 'source', name: 'lab' });
+    const res = await a.call('POST', '/v1/alerts', lab, critical);
+    expect(res.status).toBe(202);
+    const due = new Date(night.getTime() + 2 * MINUTE);
+    // B learns of the step from the NOTIFY, not from a poll: its poll is half an hour away.
+    await vi.waitFor(() => expect(b.g.dispatcher.engine.armedFor()).toEqual(due), { timeout: 5000 });
+
+    a.clock.advance(2 * MINUTE);
+    const fireAll = (timers: ReturnType<typeof handTimers>) => timers.armed().forEach((t) => t.fire());
+    fireAll(timersB);
+    fireAll(timersA);
+    await Promise.all([a.g.drain(), b.g.drain()]);
+    const voice = [...a.g.devDeliveries, ...b.g.devDeliveries].filter((d) => d.channel === 'voice');
+    expect(voice).toHaveLength(1);
+  });
+});
