@@ -26,6 +26,7 @@ import {
   type SourceConfig,
 } from './roster/index.js';
 import { createRulesRegistry, RulesDoNotCompile, type RulesRegistry } from './rules/index.js';
+import { errorFields } from './log-fields.js';
 
 export interface GatewayDeps {
   readonly clock: () => Date;
@@ -135,7 +136,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     };
     // Another replica's import: the roster changed under this replica's index.
     const unlistenRoster = await database.listen(rosterChannel, () => {
-      rebuildIndex().catch((e: unknown) => log.error({ error: (e as Error).message }, 'could not rebuild the on-call index'));
+      rebuildIndex().catch((e: unknown) => log.error(errorFields(e), 'could not rebuild the on-call index'));
     });
     stops.push(unlistenRoster);
 
@@ -171,7 +172,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       log,
       metrics: createDispatchMetrics(metrics.registry),
       publicBaseUrl: () => config.publicBaseUrl ?? listeningUrl,
-      tuning: { pollMs: config.pollMs, ...deps.tuning },
+      tuning: { pollMs: config.pollMs, leaseMs: config.sendLeaseMs, ...deps.tuning },
       ...(deps.timers === undefined ? {} : { timers: deps.timers }),
     });
     const app = createHttpApp({

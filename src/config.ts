@@ -19,6 +19,8 @@ const envSchema = z.object({
   PAGERLESS_DEV_DELIVERIES: z.string().min(1).optional(),
   /** Longest the dispatch engine sleeps between looks at the database, in ms: the safety net's pace. */
   PAGERLESS_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  /** How long a claimed send may take before another replica takes it over, in ms: longer than any channel's timeout. */
+  PAGERLESS_SEND_LEASE_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
   /** This process's name in logs and delivery records (several replicas on one database). */
   PAGERLESS_REPLICA: z.string().min(1).max(100).optional(),
 });
@@ -35,6 +37,7 @@ export interface GatewayConfig {
   readonly maxBodyBytes: number;
   readonly devDeliveriesFile: string | null;
   readonly pollMs: number;
+  readonly sendLeaseMs: number;
   readonly replica: string;
   readonly database: DatabaseConfig;
 }
@@ -63,6 +66,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     maxBodyBytes: c.PAGERLESS_MAX_BODY_BYTES,
     devDeliveriesFile: c.PAGERLESS_DEV_DELIVERIES ?? null,
     pollMs: c.PAGERLESS_POLL_MS,
+    sendLeaseMs: c.PAGERLESS_SEND_LEASE_MS,
     replica: c.PAGERLESS_REPLICA ?? `${hostname()}-${process.pid}`,
     database,
   };

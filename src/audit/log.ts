@@ -1,6 +1,6 @@
-// Appending to the audit trail and checking it. Appends take a transaction-scoped advisory lock,
-// so concurrent writers (several replicas) chain one after another and each row's MAC covers
-// the row really before it.
+// Appending to the audit trail and checking it. An append locks the chain's head row, so
+// concurrent writers (several replicas) chain one after another and each row's MAC covers the
+// row really before it; the sequence numbers follow the head, without gaps.
 import { and, asc, eq, gt, like, or, sql } from 'drizzle-orm';
 import type { Db, DbExecutor } from '../db/index.js';
 import { tables } from '../db/index.js';
@@ -27,13 +27,11 @@ export async function appendAudit(tx: DbExecutor, key: Buffer, event: AuditEvent
  */
 export async function appendAuditEvents(tx: DbExecutor, key: Buffer, events: readonly AuditEvent[], at: Date): Promise<number[]> {
   if (events.length === 0) return [];
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtext('pagerless:audit'))`);
-  const [head] = await tx.select().from(auditHead).where(eq(auditHead.id, 1));
-  const seqResult = await tx.execute(sql`select nextval(pg_get_serial_sequence('audit_events', 'seq'))::text as seq from generate_series(1, ${events.length})`);
-  const seqs = rowsOf<{ seq: string }>(seqResult).map((r) => Number(r.seq)).sort((a, b) => a - b);
-  let prevMac = head?.mac ?? genesisMac;
+  const [head] = await tx.select().from(auditHead).where(eq(auditHead.id, 1)).for('update');
+  if (head === undefined) throw new Error('the audit trail has no head row: the database was not migrated');
+  let prevMac = head.mac;
   const rows = events.map((event, i) => {
-    const seq = seqs[i]!;
+    const seq = head.seq + 1 + i;
     const mac = auditMac(key, { seq, at, ...event, prevMac });
     const row = { seq, at, ...event, prevMac, mac };
     prevMac = mac;
@@ -42,15 +40,10 @@ export async function appendAuditEvents(tx: DbExecutor, key: Buffer, events: rea
   await tx.insert(auditEvents).values(rows);
   const last = rows[rows.length - 1]!;
   await tx
-    .insert(auditHead)
-    .values({ id: 1, seq: last.seq, count: rows.length, mac: last.mac })
-    .onConflictDoUpdate({ target: auditHead.id, set: { seq: last.seq, count: sql`${auditHead.count} + ${rows.length}`, mac: last.mac } });
-  return seqs;
-}
-
-/** postgres.js returns rows as the result; PGlite wraps them in `{ rows }`. */
-function rowsOf<T>(result: unknown): T[] {
-  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
+    .update(auditHead)
+    .set({ seq: last.seq, count: sql`${auditHead.count} + ${rows.length}`, mac: last.mac })
+    .where(eq(auditHead.id, 1));
+  return rows.map((r) => r.seq);
 }
 
 export interface AuditProblem {

@@ -170,3 +170,8 @@ class KeyedMutex {
 export async function notify(tx: DbExecutor, channel: string, payload: string): Promise<void> {
   await tx.execute(sql`select pg_notify(${channel}, ${payload})`);
 }
+
+/** The rows of a raw `execute`: postgres.js returns them as the result, PGlite wraps them in `{ rows }`. */
+export function rowsOf<T>(result: unknown): T[] {
+  return Array.isArray(result) ? (result as T[]) : ((result as { rows?: T[] }).rows ?? []);
+}

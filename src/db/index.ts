@@ -1,5 +1,5 @@
 // The database: what other folders import.
-export { notify, openDatabase, type Database, type DatabaseConfig, type Db, type DbExecutor, type DbTransaction } from './client.js';
+export { notify, openDatabase, rowsOf, type Database, type DatabaseConfig, type Db, type DbExecutor, type DbTransaction } from './client.js';
 export { DataDirInUseError } from './lock-file.js';
 export { databaseConfigFromEnv } from './from-env.js';
 export { migrateDatabase, migrationsFolder } from './migrate.js';

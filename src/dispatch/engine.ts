@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { notify, type Database } from '../db/index.js';
 import type { Escalator } from './escalations.js';
 import type { Outbox } from './outbox.js';
+import { errorFields } from '../log-fields.js';
 
 /** NOTIFY channel; the payload is the due instant in epoch milliseconds. */
 const wakeChannel = 'pagerless_wake';
@@ -50,7 +51,7 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
   let unlisten: (() => Promise<void>) | null = null;
 
   const track = (p: Promise<unknown>): void => {
-    const tracked = p.catch((e: unknown) => deps.log.error({ error: (e as Error).message }, 'dispatch work failed; the sweeper will retry it')).finally(() => inFlight.delete(tracked));
+    const tracked = p.catch((e: unknown) => deps.log.error(errorFields(e), 'dispatch work failed; the sweeper will retry it')).finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
   };
 
@@ -89,7 +90,7 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
         try {
           await pass();
         } catch (e) {
-          deps.log.error({ error: (e as Error).message }, 'dispatch pass failed; trying again at the next poll');
+          deps.log.error(errorFields(e), 'dispatch pass failed; trying again at the next poll');
           arm(deps.clock().getTime() + deps.pollMs);
         }
       } while (again && !stopped);
@@ -108,6 +109,8 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
       }
     },
     async drain() {
+      // Sends in flight first: their claims would otherwise count as work due when their lease passes.
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
       await runOnce();
       while (inFlight.size > 0) await Promise.all([...inFlight]);
     },

@@ -2,15 +2,16 @@
 // FOR UPDATE SKIP LOCKED inside the transaction that fires the step and moves the row on, so a
 // step fires exactly once however many replicas are looking, and a replica that dies mid-way
 // leaves the row as it was (its transaction rolls back) for another to fire.
-import { and, asc, eq, isNotNull, lte, min } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, lte, min, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { RosterLookup } from '../../grammar/index.js';
 import { appendAuditEvents, type AuditEvent } from '../audit/index.js';
-import type { Db } from '../db/index.js';
+import type { Db, DbTransaction } from '../db/index.js';
 import { tables } from '../db/index.js';
 import type { RulesRegistry } from '../rules/index.js';
 import type { DispatchMetrics } from './metrics.js';
-import { fireDueSteps } from './steps.js';
+import { planDueSteps, queueNotifications, type NotificationRow } from './steps.js';
+import { errorFields } from '../log-fields.js';
 
 const { escalations, pages } = tables;
 
@@ -39,12 +40,11 @@ const failedStepRetryMs = 30_000;
 export function createEscalator(deps: EscalatorDeps): Escalator {
   const { db } = deps;
 
+  /** One batch of due ladders in one transaction: claimed, planned, written together. */
   const fireBatch = async (): Promise<{ claimed: number; queued: number[] }> => {
     const now = deps.clock();
-    const audit: AuditEvent[] = [];
-    const queued: number[] = [];
     const lateness: number[] = [];
-    const claimed = await db.transaction(async (tx) => {
+    const result = await db.transaction(async (tx) => {
       const due = await tx
         .select({ pageId: escalations.pageId, cycle: escalations.cycle, nextStep: escalations.nextStep, status: pages.status, routeOrder: pages.routeOrder, openedAt: pages.openedAt, rulesVersion: pages.rulesVersion })
         .from(escalations)
@@ -53,33 +53,31 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
         .orderBy(asc(escalations.dueAt))
         .limit(deps.batchSize)
         .for('update', { of: escalations, skipLocked: true });
+      const rows: NotificationRow[] = [];
+      const audit: AuditEvent[] = [];
+      const moves: EscalationMove[] = [];
       for (const row of due) {
         try {
-          // A savepoint per page: one page that cannot fire does not hold back the others.
-          await tx.transaction(async (sp) => {
-            const ruleSet = await deps.rules.byVersion(row.rulesVersion, sp);
-            const page = { id: row.pageId, routeOrder: row.routeOrder, openedAt: row.openedAt, acknowledged: row.status === 'acknowledged' };
-            const events: AuditEvent[] = [];
-            const fired = await fireDueSteps(sp, page, { cycle: row.cycle, step: row.nextStep }, now, { ruleSet, roster: deps.roster(), sendGraceMs: deps.sendGraceMs }, events);
-            const route = ruleSet.routes[row.routeOrder]!;
-            await sp
-              .update(escalations)
-              .set({ cycle: fired.next?.cycle ?? row.cycle, nextStep: fired.next?.step ?? route.steps.length, dueAt: fired.dueAt })
-              .where(eq(escalations.pageId, row.pageId));
-            audit.push(...events);
-            queued.push(...fired.queued);
-            lateness.push(...fired.fired.map((f) => f.lateMs));
-          });
+          const ruleSet = await deps.rules.byVersion(row.rulesVersion, tx);
+          const page = { id: row.pageId, routeOrder: row.routeOrder, openedAt: row.openedAt, acknowledged: row.status === 'acknowledged' };
+          const planned = planDueSteps(page, { cycle: row.cycle, step: row.nextStep }, now, { ruleSet, roster: deps.roster(), sendGraceMs: deps.sendGraceMs });
+          rows.push(...planned.rows);
+          audit.push(...planned.events);
+          lateness.push(...planned.lateMs);
+          moves.push({ pageId: row.pageId, cycle: planned.next?.cycle ?? row.cycle, nextStep: planned.next?.step ?? ruleSet.routes[row.routeOrder]!.steps.length, dueAt: planned.dueAt });
         } catch (e) {
-          deps.log.error({ page: row.pageId, error: (e as Error).message }, 'could not fire an escalation step; trying again later');
-          await tx.update(escalations).set({ dueAt: new Date(now.getTime() + failedStepRetryMs) }).where(eq(escalations.pageId, row.pageId));
+          // Planning is pure, so one page that cannot be planned leaves the rest of the batch alone.
+          deps.log.error({ page: row.pageId, ...errorFields(e) }, 'could not fire an escalation step; trying again later');
+          moves.push({ pageId: row.pageId, cycle: row.cycle, nextStep: row.nextStep, dueAt: new Date(now.getTime() + failedStepRetryMs) });
         }
       }
+      const queued = await queueNotifications(tx, rows);
+      await moveEscalations(tx, moves);
       await appendAuditEvents(tx, deps.auditKey, audit, now);
-      return due.length;
+      return { claimed: due.length, queued };
     });
     for (const ms of lateness) deps.metrics.escalationLateness.observe(ms / 1000);
-    return { claimed, queued };
+    return result;
   };
 
   return {
@@ -96,4 +94,22 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
       return row?.at ?? null;
     },
   };
+}
+
+interface EscalationMove {
+  readonly pageId: string;
+  readonly cycle: number;
+  readonly nextStep: number;
+  readonly dueAt: Date | null;
+}
+
+/** Moves each ladder on, one statement for the whole batch. */
+async function moveEscalations(tx: DbTransaction, moves: readonly EscalationMove[]): Promise<void> {
+  if (moves.length === 0) return;
+  const values = sql.join(
+    moves.map((m) => sql`(${m.pageId}::uuid, ${m.cycle}::int, ${m.nextStep}::int, ${m.dueAt?.toISOString() ?? null}::timestamptz)`),
+    sql`, `,
+  );
+  await tx.execute(sql`update ${escalations} set cycle = v.cycle, next_step = v.next_step, due_at = v.due_at
+    from (values ${values}) as v(page_id, cycle, next_step, due_at) where ${escalations.pageId} = v.page_id`);
 }

@@ -9,7 +9,7 @@ import type { Db, DbTransaction } from '../db/index.js';
 import { tables } from '../db/index.js';
 import { firstPosition } from './ladder.js';
 import { sealPhi } from './phi-vault.js';
-import { fireDueSteps } from './steps.js';
+import { planDueSteps, queueNotifications } from './steps.js';
 
 const { alerts, pages, escalations } = tables;
 
@@ -105,11 +105,13 @@ async function openOrRepeat(tx: DbTransaction, deps: OpenPageDeps, input: OpenPa
 
   // Every step due at once fires in this transaction; the escalation row points at the next.
   const page = { id: pageId, routeOrder: match.order, openedAt: at, acknowledged: false };
-  const fired = await fireDueSteps(tx, page, firstPosition(ruleSet.routes[match.order]!), at, { ruleSet, roster: input.roster, sendGraceMs: deps.sendGraceMs }, audit);
   const route = ruleSet.routes[match.order]!;
-  await tx.insert(escalations).values({ pageId, cycle: fired.next?.cycle ?? 0, nextStep: fired.next?.step ?? route.steps.length, dueAt: fired.dueAt });
+  const planned = planDueSteps(page, firstPosition(route), at, { ruleSet, roster: input.roster, sendGraceMs: deps.sendGraceMs });
+  const queued = await queueNotifications(tx, planned.rows);
+  await tx.insert(escalations).values({ pageId, cycle: planned.next?.cycle ?? 0, nextStep: planned.next?.step ?? route.steps.length, dueAt: planned.dueAt });
+  audit.push(...planned.events);
   await appendAuditEvents(tx, deps.auditKey, audit, at);
-  return { kind: 'opened', alertId, pageId, queued: fired.queued, nextDueAt: fired.dueAt };
+  return { kind: 'opened', alertId, pageId, queued, nextDueAt: planned.dueAt };
 }
 
 async function insertAlert(tx: DbTransaction, deps: OpenPageDeps, input: OpenPageInput, alertId: string, pageId: string, audit: AuditEvent[]): Promise<void> {

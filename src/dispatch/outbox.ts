@@ -11,10 +11,11 @@ import type { Logger } from 'pino';
 import type { RuleSet } from '../../grammar/index.js';
 import { appendAuditEvents, type AuditEvent } from '../audit/index.js';
 import type { ChannelMessage, ChannelSet, DeliveryResult, OutboundNotification, Recipient } from '../channels/index.js';
-import type { Db } from '../db/index.js';
+import { rowsOf, type Db } from '../db/index.js';
 import { tables } from '../db/index.js';
 import type { RulesRegistry } from '../rules/index.js';
 import type { DispatchMetrics } from './metrics.js';
+import { errorFields } from '../log-fields.js';
 
 const { notifications, pages, alerts } = tables;
 
@@ -68,46 +69,36 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       .returning();
   };
 
-  const deliver = async (claimed: readonly Claimed[]): Promise<number> => {
-    if (claimed.length === 0) return 0;
-    const context = await db
-      .select({ id: pages.id, status: pages.status, workflow: pages.workflow, routeOrder: pages.routeOrder, rulesVersion: pages.rulesVersion, openedAt: pages.openedAt, fields: alerts.fields })
-      .from(pages)
-      .innerJoin(alerts, eq(alerts.id, pages.alertId))
-      .where(inArray(pages.id, [...new Set(claimed.map((n) => n.pageId))]));
-    const byPage = new Map(context.map((p) => [p.id, p]));
+  type Outcome = { readonly n: Claimed; readonly result: DeliveryResult | { status: 'cancelled'; reason: string }; readonly handedAt: Date | null };
 
-    const outcomes = await Promise.all(
-      claimed.map(async (n): Promise<{ n: Claimed; result: DeliveryResult | { status: 'cancelled'; reason: string }; handedAt: Date | null }> => {
-        const page = byPage.get(n.pageId)!;
-        try {
-          const ruleSet = await deps.rules.byVersion(page.rulesVersion);
-          const route = ruleSet.routes[page.routeOrder]!;
-          if (page.status === 'resolved') return { n, result: { status: 'cancelled', reason: 'the page was resolved' }, handedAt: null };
-          if (page.status === 'acknowledged' && route.steps[n.step]!.unlessAcked) return { n, result: { status: 'cancelled', reason: 'the page was acknowledged' }, handedAt: null };
-          const outbound = toOutbound(ruleSet, page, n, deps.publicBaseUrl());
-          const handedAt = deps.clock();
-          const result = await deps.channels[n.channel].send(outbound);
-          return { n, result, handedAt };
-        } catch (e) {
-          // A channel that throws broke its promise; treat it as worth retrying, and say so.
-          deps.log.error({ notification: n.id, channel: n.channel, error: (e as Error).message }, 'channel threw');
-          return { n, result: { status: 'retry', error: `the channel failed: ${(e as Error).name}` }, handedAt: null };
-        }
-      }),
-    );
-
+  /**
+   * Records outcomes and audits them, in one transaction and one UPDATE. An outcome is written
+   * only while the claim is still its sender's (still `sending`, same attempt): a send that
+   * outlived its lease does not overwrite the attempt that took over.
+   */
+  const writeOutcomes = async (outcomes: readonly Outcome[]): Promise<void> => {
     const now = deps.clock();
-    const audit: AuditEvent[] = [];
+    const planned = outcomes.map(({ n, result }) => ({ n, set: resultColumns(n, result, now, deps.retry) }));
+    const iso = (d: Date | undefined) => d?.toISOString() ?? null;
+    const values = sql.join(
+      planned.map(
+        ({ n, set }) =>
+          sql`(${n.id}::bigint, ${n.attempts}::int, ${set.status}::text, ${set.providerId ?? null}::text, ${set.error}::text, ${iso('sentAt' in set ? set.sentAt : undefined)}::timestamptz, ${iso('deliveredAt' in set ? set.deliveredAt : undefined)}::timestamptz, ${iso('nextAttemptAt' in set ? set.nextAttemptAt : undefined)}::timestamptz)`,
+      ),
+      sql`, `,
+    );
     await db.transaction(async (tx) => {
-      for (const { n, result } of outcomes) {
-        const set = resultColumns(n, result, now, deps.retry);
-        const updated = await tx
-          .update(notifications)
-          .set({ ...set, leaseUntil: null, updatedAt: now })
-          .where(and(eq(notifications.id, n.id), eq(notifications.status, 'sending'), eq(notifications.attempts, n.attempts)))
-          .returning({ id: notifications.id });
-        if (updated.length === 0) {
+      const result = await tx.execute(sql`update ${notifications} as n set
+          status = v.status, provider_id = coalesce(v.provider_id, n.provider_id), error = v.error,
+          sent_at = coalesce(v.sent_at, n.sent_at), delivered_at = coalesce(v.delivered_at, n.delivered_at),
+          next_attempt_at = coalesce(v.next_attempt_at, n.next_attempt_at), lease_until = null, updated_at = ${now.toISOString()}::timestamptz
+        from (values ${values}) as v(id, attempts, status, provider_id, error, sent_at, delivered_at, next_attempt_at)
+        where n.id = v.id and n.status = 'sending' and n.attempts = v.attempts
+        returning n.id`);
+      const written = new Set(rowsOf<{ id: string | number }>(result).map((r) => Number(r.id)));
+      const audit: AuditEvent[] = [];
+      for (const { n, set } of planned) {
+        if (!written.has(n.id)) {
           deps.log.warn({ notification: n.id }, 'a send finished after its lease passed; the newer attempt stands');
           continue;
         }
@@ -120,12 +111,64 @@ export function createOutbox(deps: OutboxDeps): Outbox {
             channel: n.channel,
             attempt: n.attempts,
             ...(set.providerId === undefined ? {} : { providerId: set.providerId }),
-            ...(set.error === undefined || set.error === null ? {} : { error: set.error }),
+            ...(set.error === null ? {} : { error: set.error }),
           },
         });
       }
       await appendAuditEvents(tx, deps.auditKey, audit, now);
     });
+  };
+
+  // Each outcome is recorded as soon as its send returns, so a crash loses the record of the
+  // sends in flight only, not of a whole batch waiting for its slowest send. Outcomes that
+  // arrive together (within one turn of the event loop) share a transaction.
+  let waiting: { outcome: Outcome; done: (e?: unknown) => void }[] = [];
+  const record = (outcome: Outcome): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      waiting.push({ outcome, done: (e) => (e === undefined ? resolve() : reject(e)) });
+      if (waiting.length > 1) return;
+      setImmediate(() => {
+        const batch = waiting;
+        waiting = [];
+        writeOutcomes(batch.map((w) => w.outcome)).then(
+          () => batch.forEach((w) => w.done()),
+          (e: unknown) => batch.forEach((w) => w.done(e ?? new Error('recording outcomes failed'))),
+        );
+      });
+    });
+
+  const sendOne = async (n: Claimed, page: PageContext & { status: string; rulesVersion: string }): Promise<Outcome> => {
+    try {
+      const ruleSet = await deps.rules.byVersion(page.rulesVersion);
+      const route = ruleSet.routes[page.routeOrder]!;
+      if (page.status === 'resolved') return { n, result: { status: 'cancelled', reason: 'the page was resolved' }, handedAt: null };
+      if (page.status === 'acknowledged' && route.steps[n.step]!.unlessAcked) return { n, result: { status: 'cancelled', reason: 'the page was acknowledged' }, handedAt: null };
+      const outbound = toOutbound(ruleSet, page, n, deps.publicBaseUrl());
+      const handedAt = deps.clock();
+      return { n, result: await deps.channels[n.channel].send(outbound), handedAt };
+    } catch (e) {
+      // A channel that throws broke its promise; treat it as worth retrying, and say so.
+      deps.log.error({ notification: n.id, channel: n.channel, ...errorFields(e) }, 'channel threw');
+      return { n, result: { status: 'retry', error: `the channel failed: ${(e as Error).name}` }, handedAt: null };
+    }
+  };
+
+  const deliver = async (claimed: readonly Claimed[]): Promise<number> => {
+    if (claimed.length === 0) return 0;
+    const context = await db
+      .select({ id: pages.id, status: pages.status, workflow: pages.workflow, routeOrder: pages.routeOrder, rulesVersion: pages.rulesVersion, openedAt: pages.openedAt, fields: alerts.fields })
+      .from(pages)
+      .innerJoin(alerts, eq(alerts.id, pages.alertId))
+      .where(inArray(pages.id, [...new Set(claimed.map((n) => n.pageId))]));
+    const byPage = new Map(context.map((p) => [p.id, p]));
+
+    const outcomes = await Promise.all(
+      claimed.map(async (n) => {
+        const outcome = await sendOne(n, byPage.get(n.pageId)!);
+        await record(outcome);
+        return outcome;
+      }),
+    );
 
     // The figure physicians wait on: from the alert's arrival to its first notification handed to a channel.
     const firstOfPage = new Map<string, Date>();
@@ -176,9 +219,9 @@ export function createOutbox(deps: OutboxDeps): Outbox {
 }
 
 type ResultColumns =
-  | { status: 'sent' | 'delivered'; providerId: string; error: null; sentAt: Date; deliveredAt?: Date }
-  | { status: 'queued'; providerId?: undefined; error: string; nextAttemptAt: Date }
-  | { status: 'failed' | 'cancelled'; providerId?: undefined; error: string };
+  | { readonly status: 'sent' | 'delivered'; readonly providerId: string; readonly error: null; readonly sentAt: Date; readonly deliveredAt?: Date }
+  | { readonly status: 'queued'; readonly providerId?: undefined; readonly error: string; readonly nextAttemptAt: Date }
+  | { readonly status: 'failed' | 'cancelled'; readonly providerId?: undefined; readonly error: string };
 
 function resultColumns(n: Claimed, result: DeliveryResult | { status: 'cancelled'; reason: string }, now: Date, retry: RetryPolicy): ResultColumns {
   switch (result.status) {

@@ -1,13 +1,14 @@
-// Firing ladder steps: who is on call at the step's due instant, and one outbox row per person
-// and channel. Opening a page and the escalation worker both come through here, inside their
-// own transaction, so a step and its notifications commit together or not at all.
+// Which ladder steps fire, and what they send: who is on call at each step's due instant, and
+// one outbox row per person and channel. Pure: opening a page and the escalation worker both
+// plan here, and write what is planned in their own transaction (a batch of pages at a time),
+// so a step and its notifications commit together or not at all.
 import type { RosterLookup, RuleSet } from '../../grammar/index.js';
 import type { AuditEvent } from '../audit/index.js';
 import type { DbTransaction } from '../db/index.js';
 import { tables } from '../db/index.js';
 import { offsetOf, positionAfter, type LadderPosition } from './ladder.js';
 
-/** What firing needs to know of a page. */
+/** What planning needs to know of a page. */
 export interface LadderPage {
   readonly id: string;
   readonly routeOrder: number;
@@ -23,26 +24,31 @@ export interface StepContext {
   readonly sendGraceMs: number;
 }
 
-export interface FiredSteps {
-  /** Where the ladder stands now, and when that falls due; null when it has run out. */
+export type NotificationRow = typeof tables.notifications.$inferInsert;
+
+export interface PlannedSteps {
+  /** Where the ladder stands after them, and when that falls due; null when it has run out. */
   readonly next: LadderPosition | null;
   readonly dueAt: Date | null;
-  /** Outbox rows written, to send right after the commit. */
-  readonly queued: readonly number[];
-  /** Each position fired, with how late it fired (ms after its due instant). */
-  readonly fired: readonly { readonly position: LadderPosition; readonly lateMs: number }[];
+  /** Outbox rows to write. */
+  readonly rows: readonly NotificationRow[];
+  /** What to audit. */
+  readonly events: readonly AuditEvent[];
+  /** How late each position fires (ms after its due instant). */
+  readonly lateMs: readonly number[];
 }
 
 export function dueAtOf(ruleSet: RuleSet, page: LadderPage, p: LadderPosition): Date {
   return new Date(page.openedAt.getTime() + offsetOf(ruleSet.routes[page.routeOrder]!, p));
 }
 
-/** Fires every position from `from` on that is due by `now`; audit events go into `audit`. */
-export async function fireDueSteps(tx: DbTransaction, page: LadderPage, from: LadderPosition | null, now: Date, ctx: StepContext, audit: AuditEvent[]): Promise<FiredSteps> {
+/** Plans every position from `from` on that is due by `now`. */
+export function planDueSteps(page: LadderPage, from: LadderPosition | null, now: Date, ctx: StepContext): PlannedSteps {
   const route = ctx.ruleSet.routes[page.routeOrder]!;
   const subject = `page:${page.id}`;
-  const queued: number[] = [];
-  const fired: { position: LadderPosition; lateMs: number }[] = [];
+  const rows: NotificationRow[] = [];
+  const events: AuditEvent[] = [];
+  const lateMs: number[] = [];
   let position = from;
   while (position !== null) {
     const dueAt = dueAtOf(ctx.ruleSet, page, position);
@@ -50,9 +56,9 @@ export async function fireDueSteps(tx: DbTransaction, page: LadderPage, from: La
     const { cycle, step } = position;
     const resolved = ctx.ruleSet.resolveStep(page.routeOrder, step, dueAt, ctx.roster);
     if (!resolved.active) {
-      audit.push({ actor: 'system', kind: 'step.skipped', subject, data: { cycle, step, reason: 'outside its time window' } });
+      events.push({ actor: 'system', kind: 'step.skipped', subject, data: { cycle, step, reason: 'outside its time window' } });
     } else {
-      const rows = resolved.notifications.flatMap((n) => {
+      const stepRows = resolved.notifications.flatMap((n) => {
         // A role's notification goes to each person on call; a team inbox or the pager group is one recipient.
         const people = n.target.kind === 'role' || n.target.kind === 'person' ? n.people.map((p) => p.id) : [''];
         return people.flatMap((personId) =>
@@ -71,17 +77,24 @@ export async function fireDueSteps(tx: DbTransaction, page: LadderPage, from: La
           })),
         );
       });
-      const ids = rows.length === 0 ? [] : await tx.insert(tables.notifications).values(rows).onConflictDoNothing().returning({ id: tables.notifications.id });
-      queued.push(...ids.map((r) => r.id));
-      const lateMs = now.getTime() - dueAt.getTime();
-      fired.push({ position, lateMs });
-      audit.push({ actor: 'system', kind: 'step.fired', subject, data: { cycle, step, notifications: ids.length, channels: [...new Set(rows.map((r) => r.channel))], dueAt: dueAt.toISOString(), lateMs } });
+      rows.push(...stepRows);
+      const late = now.getTime() - dueAt.getTime();
+      lateMs.push(late);
+      events.push({ actor: 'system', kind: 'step.fired', subject, data: { cycle, step, notifications: stepRows.length, channels: [...new Set(stepRows.map((r) => r.channel))], dueAt: dueAt.toISOString(), lateMs: late } });
       const fallbacks = resolved.notifications.flatMap((n) => n.standsInFor.map((s) => `${s.role}→${n.target.name} (${s.reason})`));
-      if (fallbacks.length > 0) audit.push({ actor: 'system', kind: 'step.fallback', subject, data: { cycle, step, fallbacks } });
+      if (fallbacks.length > 0) events.push({ actor: 'system', kind: 'step.fallback', subject, data: { cycle, step, fallbacks } });
       const unstaffed = resolved.notifications.filter((n) => n.target.kind === 'role' && n.people.length === 0).map((n) => n.target.name);
-      if (unstaffed.length > 0) audit.push({ actor: 'system', kind: 'step.unstaffed', subject, data: { cycle, step, roles: unstaffed } });
+      if (unstaffed.length > 0) events.push({ actor: 'system', kind: 'step.unstaffed', subject, data: { cycle, step, roles: unstaffed } });
     }
     position = positionAfter(route, position, page.acknowledged);
   }
-  return { next: position, dueAt: position === null ? null : dueAtOf(ctx.ruleSet, page, position), queued, fired };
+  return { next: position, dueAt: position === null ? null : dueAtOf(ctx.ruleSet, page, position), rows, events, lateMs };
+}
+
+/** Writes planned outbox rows (one statement, whatever the number of pages); returns their ids. */
+export async function queueNotifications(tx: DbTransaction, rows: readonly NotificationRow[]): Promise<number[]> {
+  if (rows.length === 0) return [];
+  // The unique key (page, cycle, step, target, person, channel) makes a step's message happen once.
+  const inserted = await tx.insert(tables.notifications).values([...rows]).onConflictDoNothing().returning({ id: tables.notifications.id });
+  return inserted.map((r) => r.id);
 }

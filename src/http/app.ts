@@ -21,6 +21,7 @@ import { onCallRoutes } from './routes/oncall.js';
 import { rosterRoutes } from './routes/rosters.js';
 import { rulesRoutes } from './routes/rules.js';
 import { tokenRoutes, type IssueCredential } from './routes/tokens.js';
+import { errorFields } from '../log-fields.js';
 
 export interface HttpDeps {
   readonly database: Database;
@@ -82,7 +83,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
     if (err instanceof HttpError) return errorResponse(c, err.status, err.code, err.message, err.details);
     if (err instanceof HTTPException && err.status < 500) return errorResponse(c, err.status as 400, 'bad_request', err.message);
     // Name and code only: a database error's message quotes the query's parameters.
-    deps.log.error({ requestId: c.get('requestId'), error: err.name, code: (err as { code?: unknown }).code ?? null }, 'unhandled error');
+    deps.log.error({ requestId: c.get('requestId'), ...errorFields(err) }, 'unhandled error');
     return errorResponse(c, 500, 'internal', 'something went wrong on our side; it has been logged');
   });
   return app;

@@ -6,6 +6,7 @@ import { compileSources, gitState, readRulesDirectory, type CompileResult, type 
 import { appendAudit } from '../audit/index.js';
 import { notify, type Database, type DbExecutor } from '../db/index.js';
 import { activeHash, loadVersion, saveVersion, setActive } from './store.js';
+import { errorFields } from '../log-fields.js';
 
 /** NOTIFY channel: a replica activated another version; the others follow. */
 const rulesChannel = 'pagerless_rules';
@@ -100,7 +101,7 @@ export async function createRulesRegistry(deps: RulesRegistryDeps): Promise<Rule
   };
 
   const unlisten = await deps.database.listen(rulesChannel, () => {
-    follow().catch((e: unknown) => deps.log.error({ error: (e as Error).message }, 'could not follow the active rules version'));
+    follow().catch((e: unknown) => deps.log.error(errorFields(e), 'could not follow the active rules version'));
   });
 
   return {

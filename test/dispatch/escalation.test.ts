@@ -195,6 +195,20 @@ describe(`escalation (${testDriver})`, () => {
     expect((await view(t, page.id)).escalation?.dueAt).toBeNull();
   });
 
+  it('a page that cannot fire (its rules version is gone) is retried later and holds back no other page', async () => {
+    const t = await hospital();
+    const { page } = await t.raise();
+    const db = t.g.database.db;
+    const [row] = await db.select().from(tables.pages).where(eq(tables.pages.id, page.id));
+    const orphan = '11111111-1111-4111-8111-111111111111';
+    await db.insert(tables.pages).values({ ...row!, id: orphan, dedupKey: null, rulesVersion: 'f'.repeat(64) });
+    await db.insert(tables.escalations).values({ pageId: orphan, cycle: 0, nextStep: 1, dueAt: new Date(night.getTime() + 2 * MINUTE) });
+    await t.advance(2 * MINUTE);
+    expect(delivered(t, 2)).toEqual(['0.1 voice amion:A-1004']);
+    const [stuck] = await db.select().from(tables.escalations).where(eq(tables.escalations.pageId, orphan));
+    expect(stuck).toMatchObject({ nextStep: 1, dueAt: new Date(night.getTime() + 2 * MINUTE + 30_000) });
+  });
+
   it('with nobody on call, the fallback team inbox is paged in the role’s place', async () => {
     // 10 January 2027 is past the end of the example rosters: the hospitalist roster is empty.
     const t = await hospital(new Date('2027-01-10T15:00:00Z'));

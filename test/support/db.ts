@@ -30,7 +30,7 @@ function templateName(): string {
 
 let template: Promise<string> | undefined;
 
-async function ensureTemplate(admin: postgres.Sql): Promise<string> {
+export async function ensureTemplate(admin: postgres.Sql): Promise<string> {
   const name = templateName();
   // Test files run in parallel workers: one creates the template, the others wait for it.
   await admin`select pg_advisory_lock(hashtext(${name}))`;
@@ -53,7 +53,7 @@ async function ensureTemplate(admin: postgres.Sql): Promise<string> {
   return name;
 }
 
-function withDatabase(url: string, name: string): string {
+export function withDatabase(url: string, name: string): string {
   const u = new URL(url);
   u.pathname = `/${name}`;
   return u.toString();
