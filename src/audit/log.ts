@@ -1,11 +1,11 @@
-// Appending to the audit trail and checking it. An append locks the chain's head row, so
-// concurrent writers (several replicas) chain one after another and each row's MAC covers the
-// row really before it; the sequence numbers follow the head, without gaps.
+// Appending to the audit trail and checking it. An append locks its chain's head row, so
+// concurrent writers on one chain (several replicas) chain one after another and each row's MAC
+// covers the row really before it; writers on other chains go on meanwhile.
 import { and, asc, eq, gt, like, or, sql } from 'drizzle-orm';
 import type { Db, DbExecutor } from '../db/index.js';
 import { tables } from '../db/index.js';
 import type { AuditData } from '../db/schema.js';
-import { auditMac, genesisMac } from './chain.js';
+import { auditMac, chainOf, genesisMac } from './chain.js';
 
 const { auditEvents, auditHead } = tables;
 
@@ -27,23 +27,24 @@ export async function appendAudit(tx: DbExecutor, key: Buffer, event: AuditEvent
  */
 export async function appendAuditEvents(tx: DbExecutor, key: Buffer, events: readonly AuditEvent[], at: Date): Promise<number[]> {
   if (events.length === 0) return [];
-  const [head] = await tx.select().from(auditHead).where(eq(auditHead.id, 1)).for('update');
-  if (head === undefined) throw new Error('the audit trail has no head row: the database was not migrated');
+  const chain = chainOf(events[0]!.subject);
+  const [head] = await tx.select().from(auditHead).where(eq(auditHead.id, chain)).for('update');
+  if (head === undefined) throw new Error(`the audit trail has no head row for chain ${chain}: the database was not migrated`);
   let prevMac = head.mac;
   const rows = events.map((event, i) => {
-    const seq = head.seq + 1 + i;
-    const mac = auditMac(key, { seq, at, ...event, prevMac });
-    const row = { seq, at, ...event, prevMac, mac };
+    const position = head.position + 1 + i;
+    const mac = auditMac(key, { chain, position, at, ...event, prevMac });
+    const row = { chain, position, at, ...event, prevMac, mac };
     prevMac = mac;
     return row;
   });
-  await tx.insert(auditEvents).values(rows);
+  const inserted = await tx.insert(auditEvents).values(rows).returning({ seq: auditEvents.seq });
   const last = rows[rows.length - 1]!;
   await tx
     .update(auditHead)
-    .set({ seq: last.seq, count: sql`${auditHead.count} + ${rows.length}`, mac: last.mac })
-    .where(eq(auditHead.id, 1));
-  return rows.map((r) => r.seq);
+    .set({ position: last.position, count: sql`${auditHead.count} + ${rows.length}`, mac: last.mac })
+    .where(eq(auditHead.id, chain));
+  return inserted.map((r) => r.seq);
 }
 
 export interface AuditProblem {
@@ -58,31 +59,42 @@ export interface AuditVerification {
 }
 
 /**
- * Walks the chain: each row's MAC must match its content and the previous row's MAC, and the
- * head must name the last row. An altered row fails its own MAC; a deleted or inserted row
- * breaks the link of the row after it; rows cut off the end disagree with the head.
+ * Walks each chain: each row's MAC must match its content and place and the previous row's MAC,
+ * and the chain's head must name its last row. An altered row fails its own MAC; a deleted or
+ * inserted row breaks the link of the row after it; rows cut off the end disagree with the head.
  */
 export async function verifyAudit(db: Db, key: Buffer): Promise<AuditVerification> {
   const problems: AuditProblem[] = [];
-  let prevMac = genesisMac;
+  const heads = await db.select().from(auditHead);
+  const tails = new Map<number, { prevMac: string; position: number; count: number }>();
   let checked = 0;
-  let lastSeq = 0;
+  let after = { chain: -1, position: 0 };
   for (;;) {
-    const page = await db.select().from(auditEvents).where(gt(auditEvents.seq, lastSeq)).orderBy(asc(auditEvents.seq)).limit(1000);
-    if (page.length === 0) break;
-    for (const row of page) {
-      if (row.prevMac !== prevMac) problems.push({ seq: row.seq, problem: 'does not follow the row before it: a row was deleted or inserted before it' });
+    const batch = await db
+      .select()
+      .from(auditEvents)
+      .where(or(gt(auditEvents.chain, after.chain), and(eq(auditEvents.chain, after.chain), gt(auditEvents.position, after.position))))
+      .orderBy(asc(auditEvents.chain), asc(auditEvents.position))
+      .limit(1000);
+    if (batch.length === 0) break;
+    for (const row of batch) {
+      const tail = tails.get(row.chain) ?? { prevMac: genesisMac, position: 0, count: 0 };
+      if (row.prevMac !== tail.prevMac) problems.push({ seq: row.seq, problem: 'does not follow the row before it: a row was deleted or inserted before it' });
       if (auditMac(key, row) !== row.mac) problems.push({ seq: row.seq, problem: 'its content does not match its MAC: the row was altered' });
-      prevMac = row.mac;
-      lastSeq = row.seq;
+      tails.set(row.chain, { prevMac: row.mac, position: row.position, count: tail.count + 1 });
+      after = { chain: row.chain, position: row.position };
       checked++;
     }
   }
-  const [head] = await db.select().from(auditHead).where(eq(auditHead.id, 1));
-  if (head === undefined) {
-    if (checked > 0) problems.push({ seq: null, problem: 'the chain has rows but no head: the head was removed' });
-  } else if (head.count !== checked || head.mac !== prevMac || head.seq !== lastSeq) {
-    problems.push({ seq: null, problem: `the head names ${head.count} rows ending at ${head.seq}, the chain has ${checked} ending at ${lastSeq}: rows were cut off the end or added after it` });
+  const byChain = new Map(heads.map((h) => [h.id, h]));
+  for (const chain of tails.keys()) {
+    if (!byChain.has(chain)) problems.push({ seq: null, problem: `chain ${chain} has rows but no head: the head was removed` });
+  }
+  for (const head of heads) {
+    const tail = tails.get(head.id) ?? { prevMac: genesisMac, position: 0, count: 0 };
+    if (head.count !== tail.count || head.mac !== tail.prevMac || head.position !== tail.position) {
+      problems.push({ seq: null, problem: `the head of chain ${head.id} names ${head.count} rows ending at ${head.position}, the chain has ${tail.count} ending at ${tail.position}: rows were cut off the end or added after it` });
+    }
   }
   return { ok: problems.length === 0, checked, problems };
 }
@@ -96,7 +108,7 @@ export interface AuditQuery {
   readonly kind?: string | undefined;
 }
 
-/** A page of the trail in order, and the head it chains to. */
+/** A page of the trail in the order it was written, and the heads of its chains. */
 export async function listAudit(db: Db, query: AuditQuery) {
   const conditions = [gt(auditEvents.seq, query.after)];
   if (query.subject !== undefined) conditions.push(eq(auditEvents.subject, query.subject));
@@ -107,6 +119,6 @@ export async function listAudit(db: Db, query: AuditQuery) {
     .where(and(...conditions))
     .orderBy(asc(auditEvents.seq))
     .limit(query.limit);
-  const [head] = await db.select({ seq: auditHead.seq, count: auditHead.count, mac: auditHead.mac }).from(auditHead).where(eq(auditHead.id, 1));
-  return { events, head: head ?? null };
+  const heads = await db.select({ chain: auditHead.id, position: auditHead.position, count: auditHead.count, mac: auditHead.mac }).from(auditHead).orderBy(asc(auditHead.id));
+  return { events, heads };
 }

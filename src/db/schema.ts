@@ -72,27 +72,42 @@ export const shifts = pgTable(
 
 /**
  * The audit trail: every state change, append-only (a trigger refuses UPDATE and DELETE) and
- * chained: each row's MAC covers its content and the previous row's MAC.
+ * chained: each row's MAC covers its content, its place in its chain and the previous row's
+ * MAC. There are several chains, so that writers on different chains never wait for each other.
  */
-export const auditEvents = pgTable('audit_events', {
-  seq: bigserial('seq', { mode: 'number' }).primaryKey(),
-  at: instant('at').notNull(),
-  /** Who caused it: `system`, `person:<id>`, `source:<name>`, `admin`. */
-  actor: text('actor').notNull(),
-  /** What happened, as a dotted name: `page.opened`, `notification.sent`, `roster.imported`. */
-  kind: text('kind').notNull(),
-  /** What it happened to: `page:<id>`, `roster:<source>`. */
-  subject: text('subject').notNull(),
-  /** Details without PHI: identifiers, counts, channels, versions. */
-  data: jsonb('data').$type<AuditData>().notNull(),
-  prevMac: text('prev_mac').notNull(),
-  mac: text('mac').notNull(),
-});
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    /** The order rows were written in, across chains: the export's cursor. */
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    /** Which chain the row is on (0 … auditChains − 1). */
+    chain: integer('chain').notNull().default(0),
+    /** The row's place in its chain, increasing: 1, 2, 3 … (older rows keep their sequence number). */
+    position: bigint('position', { mode: 'number' }).notNull(),
+    at: instant('at').notNull(),
+    /** Who caused it: `system`, `person:<id>`, `source:<name>`, `admin`. */
+    actor: text('actor').notNull(),
+    /** What happened, as a dotted name: `page.opened`, `notification.sent`, `roster.imported`. */
+    kind: text('kind').notNull(),
+    /** What it happened to: `page:<id>`, `roster:<source>`. */
+    subject: text('subject').notNull(),
+    /** Details without PHI: identifiers, counts, channels, versions. */
+    data: jsonb('data').$type<AuditData>().notNull(),
+    prevMac: text('prev_mac').notNull(),
+    mac: text('mac').notNull(),
+  },
+  (t) => [uniqueIndex('audit_events_chain_position').on(t.chain, t.position)],
+);
 
-/** The chain's head, kept apart so that cutting rows off the end of the chain shows too. */
+/**
+ * Each chain's head, kept apart so that cutting rows off the end of a chain shows too. A writer
+ * locks its chain's head row for its turn.
+ */
 export const auditHead = pgTable('audit_head', {
+  /** The chain. */
   id: integer('id').primaryKey(),
-  seq: bigint('seq', { mode: 'number' }).notNull(),
+  /** The position of the chain's last row (0 for an empty chain). */
+  position: bigint('position', { mode: 'number' }).notNull(),
   count: integer('count').notNull(),
   mac: text('mac').notNull(),
 });

@@ -1,22 +1,26 @@
 // The audit trail: append-only, chained, and a verify that catches an altered, deleted or
 // inserted row. Runs on PGlite, and on PostgreSQL with TEST_DATABASE_URL.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { appendAudit, verifyAudit, type AuditEvent } from '../../src/audit/index.js';
-import { auditMac } from '../../src/audit/chain.js';
+import { auditMac, auditChains, chainOf } from '../../src/audit/chain.js';
 import { main } from '../../src/cli/main.js';
-import { migrateDatabase, openDatabase, tables, type Database } from '../../src/db/index.js';
+import type { PgliteDatabase } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { migrateDatabase, migrationsFolder, openDatabase, tables, type Database } from '../../src/db/index.js';
 import { databasePerTest, testDriver } from '../support/db.js';
 
 const fresh = databasePerTest();
 const key = randomBytes(32);
 const t0 = new Date('2026-11-23T12:00:00Z');
 
-const event = (i: number): AuditEvent => ({ actor: 'system', kind: 'page.opened', subject: `page:${i}`, data: { workflow: 'critical-results', step: i, channels: ['push', 'sms'], acked: null } });
+/** Events about one page: they are all on that page's chain, so positions follow sequence numbers. */
+const event = (i: number, subject = 'page:1'): AuditEvent => ({ actor: 'system', kind: 'page.opened', subject, data: { workflow: 'critical-results', step: i, channels: ['push', 'sms'], acked: null } });
+const chain = chainOf('page:1');
 
 async function trail(d: Database, n: number): Promise<void> {
   for (let i = 1; i <= n; i++) await d.db.transaction((tx) => appendAudit(tx, key, event(i), new Date(t0.getTime() + i * 1000)));
@@ -74,23 +78,23 @@ describe(`the audit trail (${testDriver})`, () => {
     expect(result.problems[0]!.problem).toMatch(/a row was deleted or inserted before it/);
   });
 
-  it('catches an inserted row, even one whose own MAC was made with a guessed key and with the later rows renumbered to make room', async () => {
+  it('catches an inserted row, even one whose own MAC was made with a guessed key and with the later rows moved along to make room', async () => {
     const d = await fresh();
     await trail(d, 4);
-    // Sequence numbers have no gaps, so a forger first moves rows 3 and 4 up by one.
-    await tamper(d, sql`update audit_events set seq = seq + 1000 where seq >= 3`);
-    await tamper(d, sql`update audit_events set seq = seq - 999 where seq >= 1003`);
+    // Positions in a chain have no gaps, so a forger first moves rows 3 and 4 along by one.
+    await tamper(d, sql`update audit_events set position = position + 1000 where position >= 3`);
+    await tamper(d, sql`update audit_events set position = position - 999 where position >= 1003`);
     const [second] = await d.db.select().from(tables.auditEvents).where(sql`seq = 2`);
-    const forged = { seq: 3, at: new Date(t0.getTime() + 2500), actor: 'person:amion:A-1', kind: 'page.acknowledged', subject: 'page:2', data: {}, prevMac: second!.mac };
+    const forged = { chain, position: 3, at: new Date(t0.getTime() + 2500), actor: 'person:amion:A-1', kind: 'page.acknowledged', subject: 'page:1', data: {}, prevMac: second!.mac };
     const mac = auditMac(randomBytes(32), forged);
-    await tamper(d, sql`insert into audit_events (seq, at, actor, kind, subject, data, prev_mac, mac) values (3, ${forged.at.toISOString()}::timestamptz, ${forged.actor}, ${forged.kind}, ${forged.subject}, '{}'::jsonb, ${forged.prevMac}, ${mac})`);
+    await tamper(d, sql`insert into audit_events (seq, chain, position, at, actor, kind, subject, data, prev_mac, mac) values (100, ${chain}, 3, ${forged.at.toISOString()}::timestamptz, ${forged.actor}, ${forged.kind}, ${forged.subject}, '{}'::jsonb, ${forged.prevMac}, ${mac})`);
     const result = await verifyAudit(d.db, key);
     expect(result.problems.map((p) => `${p.seq}: ${p.problem.split(':')[0]}`)).toEqual([
+      '100: its content does not match its MAC',
+      '3: does not follow the row before it',
       '3: its content does not match its MAC',
-      '4: does not follow the row before it',
       '4: its content does not match its MAC',
-      '5: its content does not match its MAC',
-      'null: the head names 4 rows ending at 4, the chain has 5 ending at 5',
+      `null: the head of chain ${chain} names 4 rows ending at 4, the chain has 5 ending at 5`,
     ]);
   });
 
@@ -99,7 +103,7 @@ describe(`the audit trail (${testDriver})`, () => {
     await trail(d, 5);
     await tamper(d, sql`delete from audit_events where seq >= 4`);
     const result = await verifyAudit(d.db, key);
-    expect(result.problems).toEqual([{ seq: null, problem: 'the head names 5 rows ending at 5, the chain has 3 ending at 3: rows were cut off the end or added after it' }]);
+    expect(result.problems).toEqual([{ seq: null, problem: `the head of chain ${chain} names 5 rows ending at 5, the chain has 3 ending at 3: rows were cut off the end or added after it` }]);
   });
 
   it('does not verify under another key', async () => {
@@ -108,10 +112,42 @@ describe(`the audit trail (${testDriver})`, () => {
     expect((await verifyAudit(d.db, randomBytes(32))).ok).toBe(false);
   });
 
-  it('chains concurrent writers one after another', async () => {
+  it('chains concurrent writers one after another, on every chain, and catches a row cut from any of them', async () => {
     const d = await fresh();
-    await Promise.all(Array.from({ length: 20 }, (_, i) => d.db.transaction((tx) => appendAudit(tx, key, event(i), t0))));
-    expect(await verifyAudit(d.db, key)).toEqual({ ok: true, checked: 20, problems: [] });
+    await Promise.all(Array.from({ length: 40 }, (_, i) => d.db.transaction((tx) => appendAudit(tx, key, event(i, `page:${i}`), t0))));
+    expect(await verifyAudit(d.db, key)).toEqual({ ok: true, checked: 40, problems: [] });
+    const used = await d.db.selectDistinct({ chain: tables.auditEvents.chain }).from(tables.auditEvents);
+    expect(used).toHaveLength(auditChains);
+    await tamper(d, sql`delete from audit_events where seq = (select max(seq) from audit_events where chain = 5)`);
+    expect((await verifyAudit(d.db, key)).problems.map((p) => p.problem.split(':')[0])).toEqual(['the head of chain 5 names 5 rows ending at 5, the chain has 4 ending at 4']);
+  });
+});
+
+describe('a trail written before there were several chains', () => {
+  it('still verifies after the migration, and goes on growing', async () => {
+    // The migrations up to the single chain, a trail written the way it was then, then the rest.
+    const folder = mkdtempSync(join(tmpdir(), 'pagerless-migrations-'));
+    cpSync(migrationsFolder, folder, { recursive: true });
+    const journal = JSON.parse(readFileSync(join(folder, 'meta/_journal.json'), 'utf8')) as { entries: { idx: number }[] };
+    writeFileSync(join(folder, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: journal.entries.filter((e) => e.idx <= 6) }));
+    const d = await openDatabase({ driver: 'pglite', dataDir: null });
+    try {
+      await migratePglite(d.db as unknown as PgliteDatabase, { migrationsFolder: folder });
+      let prev = 'genesis';
+      for (let seq = 1; seq <= 3; seq++) {
+        const e = event(seq, `page:${seq}`);
+        const mac = auditMac(key, { chain: 0, position: seq, at: t0, ...e, prevMac: prev });
+        await d.db.execute(sql`insert into audit_events (seq, at, actor, kind, subject, data, prev_mac, mac) values (${seq}, ${t0.toISOString()}::timestamptz, ${e.actor}, ${e.kind}, ${e.subject}, ${JSON.stringify(e.data)}::jsonb, ${prev}, ${mac})`);
+        await d.db.execute(sql`update audit_head set seq = ${seq}, count = ${seq}, mac = ${mac} where id = 1`);
+        prev = mac;
+      }
+      await migrateDatabase(d);
+      expect(await verifyAudit(d.db, key)).toEqual({ ok: true, checked: 3, problems: [] });
+      await Promise.all(Array.from({ length: 10 }, (_, i) => d.db.transaction((tx) => appendAudit(tx, key, event(i, `page:${i}`), t0))));
+      expect(await verifyAudit(d.db, key)).toEqual({ ok: true, checked: 13, problems: [] });
+    } finally {
+      await d.close();
+    }
   });
 });
 

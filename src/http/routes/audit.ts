@@ -23,7 +23,7 @@ export function auditRoutes(deps: { db: Db }): Hono {
         issues: parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(query)', message: i.message })),
       });
     }
-    const { events, head } = await listAudit(deps.db, parsed.data);
-    return c.json({ events, next: events.length === parsed.data.limit ? events[events.length - 1]!.seq : null, head });
+    const { events, heads } = await listAudit(deps.db, parsed.data);
+    return c.json({ events, next: events.length === parsed.data.limit ? events[events.length - 1]!.seq : null, heads });
   });
 }
