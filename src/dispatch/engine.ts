@@ -10,6 +10,12 @@ import { errorFields } from '../log-fields.js';
 
 /** NOTIFY channel; the payload is the due instant in epoch milliseconds. */
 const wakeChannel = 'pagerless_wake';
+/**
+ * A wake-up sent this recently, for a step due no later, stands for the next one too: the other
+ * replicas it woke arm for it and then find the later steps on their own (the pass re-arms for
+ * the next due instant). This process fires its own steps on time regardless.
+ */
+const wakeCoalesceMs = 100;
 
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -49,6 +55,7 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
   let stopped = false;
   let timer: { handle: unknown; at: number } | null = null;
   let unlisten: (() => Promise<void>) | null = null;
+  let lastWake: { sentAt: number; dueAt: number } | null = null;
 
   const track = (p: Promise<unknown>): void => {
     const tracked = p.catch((e: unknown) => deps.log.error(errorFields(e), 'dispatch work failed; the sweeper will retry it')).finally(() => inFlight.delete(tracked));
@@ -70,8 +77,7 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
   };
 
   const pass = async (): Promise<void> => {
-    const queued = await deps.escalator.fireDue();
-    await deps.outbox.sendNow(queued);
+    await deps.escalator.fireDue((queued) => track(deps.outbox.sendNow(queued)));
     await deps.outbox.sweep();
     const [escalation, outbox] = await Promise.all([deps.escalator.nextDueAt(), deps.outbox.nextDueAt()]);
     const now = deps.clock().getTime();
@@ -103,8 +109,13 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
       if (queued.length > 0) track(deps.outbox.sendNow(queued));
       if (nextDueAt === null) return;
       arm(nextDueAt.getTime());
-      // Other replicas poll anyway; a step due before their next poll is worth a wake-up.
-      if (nextDueAt.getTime() - deps.clock().getTime() < deps.pollMs * 2) {
+      // Other replicas poll anyway; a step due before their next poll is worth a wake-up. One
+      // wake-up says "look at what is due from then on", so a burst of pages needs few.
+      const now = deps.clock().getTime();
+      const soon = nextDueAt.getTime() - now < deps.pollMs * 2;
+      const covered = lastWake !== null && now - lastWake.sentAt < wakeCoalesceMs && lastWake.dueAt <= nextDueAt.getTime();
+      if (soon && !covered) {
+        lastWake = { sentAt: now, dueAt: nextDueAt.getTime() };
         track(notify(deps.database.db, wakeChannel, String(nextDueAt.getTime())));
       }
     },

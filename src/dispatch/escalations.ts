@@ -28,8 +28,12 @@ export interface EscalatorDeps {
 }
 
 export interface Escalator {
-  /** Fires every step due now; returns the notifications queued, to send after the commit. */
-  fireDue(): Promise<number[]>;
+  /**
+   * Fires every step due now, a batch per transaction; after each commit, `onQueued` is told the
+   * notifications it queued, so they can be sent while the next batch fires. Returns how many
+   * ladders it moved on.
+   */
+  fireDue(onQueued: (queued: readonly number[]) => void): Promise<number>;
   /** The earliest instant any step falls due, or null. */
   nextDueAt(): Promise<Date | null>;
 }
@@ -81,12 +85,13 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
   };
 
   return {
-    async fireDue() {
-      const queued: number[] = [];
+    async fireDue(onQueued) {
+      let moved = 0;
       for (;;) {
         const batch = await fireBatch();
-        queued.push(...batch.queued);
-        if (batch.claimed < deps.batchSize) return queued;
+        moved += batch.claimed;
+        if (batch.queued.length > 0) onQueued(batch.queued);
+        if (batch.claimed < deps.batchSize) return moved;
       }
     },
     async nextDueAt() {

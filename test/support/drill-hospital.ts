@@ -16,12 +16,22 @@ export interface DrillHospital {
 }
 
 /**
- * Writes the drill hospital into `dir`. Steps fall `stepSeconds` apart: the provider by push and
- * SMS at once, by voice after one gap, the backup after two, the desk and the legacy pager
- * after three; the ladder runs twice.
+ * Writes the drill hospital into `dir`. Steps fall `stepSeconds` apart. The `full` ladder: the
+ * provider by push and SMS at once, by voice after one gap, the backup after two, the desk and
+ * the legacy pager after three; it runs twice. The `short` one, a page as most are (answered
+ * before it climbs far): the provider by push and SMS at once, the backup after one gap.
  */
-export function writeDrillHospital(dir: string, options: { now: Date; stepSeconds?: number }): DrillHospital {
+export function writeDrillHospital(dir: string, options: { now: Date; stepSeconds?: number; ladder?: 'full' | 'short' }): DrillHospital {
   const s = options.stepSeconds ?? 2;
+  const short = options.ladder === 'short';
+  const ladderText = short
+    ? `    notify provider via push, sms  at 0s
+    notify backup                  at ${s}s unless acked`
+    : `    notify provider via push, sms  at 0s
+    notify provider via voice      at ${s}s unless acked
+    notify backup                  at ${2 * s}s unless acked
+    notify desk, legacy-pager      at ${3 * s}s unless acked
+    repeat 1 every ${4 * s}s`;
   const rulesDir = join(dir, 'rules');
   mkdirSync(rulesDir, { recursive: true });
   writeFileSync(
@@ -49,11 +59,7 @@ workflow drill {
   fallback desk when roster empty or stale
 
   route drill when source = lab {
-    notify provider via push, sms  at 0s
-    notify provider via voice      at ${s}s unless acked
-    notify backup                  at ${2 * s}s unless acked
-    notify desk, legacy-pager      at ${3 * s}s unless acked
-    repeat 1 every ${4 * s}s
+${ladderText}
   }
 }
 `,
@@ -73,5 +79,6 @@ workflow drill {
   writeFileSync(join(dir, 'drill.csv'), `${rows.join('\n')}\n`);
   const sourcesFile = join(dir, 'sources.json');
   writeFileSync(sourcesFile, JSON.stringify({ sources: { drill: { format: 'csv', file: 'drill.csv', zone: 'UTC', refreshEvery: '1h', staleAfter: '26h' } } }, null, 2));
-  return { rulesDir, sourcesFile, provider: 'drill:D-1', backup: 'drill:D-2', ladder: { steps: 4, notificationsPerCycle: 6, cycles: 2, lastStepMs: 7 * s * 1000 } };
+  const ladder = short ? { steps: 2, notificationsPerCycle: 3, cycles: 1, lastStepMs: s * 1000 } : { steps: 4, notificationsPerCycle: 6, cycles: 2, lastStepMs: 7 * s * 1000 };
+  return { rulesDir, sourcesFile, provider: 'drill:D-1', backup: 'drill:D-2', ladder };
 }
