@@ -77,8 +77,12 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
   };
 
   const pass = async (): Promise<void> => {
-    await deps.escalator.fireDue((queued) => track(deps.outbox.sendNow(queued)));
+    // Each fired batch is sent while the next one fires; the pass waits for its sends only at the
+    // end, so that their claims (leased) do not look like work falling due when the lease passes.
+    const sends: Promise<unknown>[] = [];
+    await deps.escalator.fireDue((queued) => sends.push(deps.outbox.sendNow(queued).catch((e: unknown) => deps.log.error(errorFields(e), 'sending failed; the sweeper will retry it'))));
     await deps.outbox.sweep();
+    await Promise.all(sends);
     const [escalation, outbox] = await Promise.all([deps.escalator.nextDueAt(), deps.outbox.nextDueAt()]);
     const now = deps.clock().getTime();
     arm(Math.min(now + deps.pollMs, escalation?.getTime() ?? Infinity, outbox?.getTime() ?? Infinity));
