@@ -32,15 +32,13 @@ export interface DispatcherDeps {
 export interface DispatchTuning {
   /** Longest sleep of the engine between looks at the database. */
   readonly pollMs: number;
-  /** How long a claimed send may take before another replica takes it over. */
+  /** How long a claimed send may take before another replica takes it over (a process that died holding it). */
   readonly leaseMs: number;
-  /** How long new notifications are left to the process that queued them before a sweeper may take them. */
-  readonly sendGraceMs: number;
   readonly batchSize: number;
   readonly retry: RetryPolicy;
 }
 
-export const defaultTuning: DispatchTuning = { pollMs: 1_000, leaseMs: 30_000, sendGraceMs: 2_000, batchSize: 50, retry: defaultRetryPolicy };
+export const defaultTuning: DispatchTuning = { pollMs: 1_000, leaseMs: 30_000, batchSize: 50, retry: defaultRetryPolicy };
 
 export interface Dispatcher {
   open(input: OpenPageInput): Promise<OpenPageResult>;
@@ -54,17 +52,17 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const tuning: DispatchTuning = { ...defaultTuning, ...deps.tuning };
   const db = deps.database.db;
   const common = { db, auditKey: deps.auditKey, clock: deps.clock, log: deps.log, metrics: deps.metrics, batchSize: tuning.batchSize };
-  const escalator = createEscalator({ ...common, rules: deps.rules, roster: deps.roster, sendGraceMs: tuning.sendGraceMs });
+  const escalator = createEscalator({ ...common, rules: deps.rules, roster: deps.roster, leaseMs: tuning.leaseMs });
   const outbox = createOutbox({ ...common, channels: deps.channels, rules: deps.rules, publicBaseUrl: deps.publicBaseUrl, leaseMs: tuning.leaseMs, retry: tuning.retry });
   const engine = createDispatchEngine({ database: deps.database, escalator, outbox, clock: deps.clock, log: deps.log, pollMs: tuning.pollMs, ...(deps.timers === undefined ? {} : { timers: deps.timers }) });
 
   return {
     engine,
     async open(input) {
-      const result = await openPage({ db, auditKey: deps.auditKey, phiKey: deps.phiKey, sendGraceMs: tuning.sendGraceMs }, input);
+      const result = await openPage({ db, auditKey: deps.auditKey, phiKey: deps.phiKey, leaseMs: tuning.leaseMs }, input);
       if (result.kind === 'opened') {
         deps.metrics.pagesOpened.inc({ workflow: input.match.workflow });
-        engine.afterCommit(result.queued, result.nextDueAt);
+        engine.afterCommit(result.send, result.nextDueAt);
       }
       return result;
     },

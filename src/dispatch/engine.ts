@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { notify, type Database } from '../db/index.js';
 import type { Escalator } from './escalations.js';
-import type { Outbox } from './outbox.js';
+import type { Outbox, SendBatch } from './outbox.js';
 import { errorFields } from '../log-fields.js';
 
 /** NOTIFY channel; the payload is the due instant in epoch milliseconds. */
@@ -36,7 +36,7 @@ export interface EngineDeps {
 
 export interface DispatchEngine {
   /** After a transaction that queued notifications or moved a ladder commits: send, and arm for what is next. */
-  afterCommit(queued: readonly number[], nextDueAt: Date | null): void;
+  afterCommit(send: SendBatch, nextDueAt: Date | null): void;
   /** One pass: fire what is due, send, sweep; and wait for sends in flight. What tests call after moving the clock. */
   drain(): Promise<void>;
   /** Starts the loop: listens for wake-ups and keeps a timer armed. */
@@ -56,6 +56,8 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
   let timer: { handle: unknown; at: number } | null = null;
   let unlisten: (() => Promise<void>) | null = null;
   let lastWake: { sentAt: number; dueAt: number } | null = null;
+  /** When the outbox next has something for the sweeper, as of the last pass; null before the first. */
+  let outboxDueAt: number | null = null;
 
   const track = (p: Promise<unknown>): void => {
     const tracked = p.catch((e: unknown) => deps.log.error(errorFields(e), 'dispatch work failed; the sweeper will retry it')).finally(() => inFlight.delete(tracked));
@@ -80,12 +82,15 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
     // Each fired batch is sent while the next one fires; the pass waits for its sends only at the
     // end, so that their claims (leased) do not look like work falling due when the lease passes.
     const sends: Promise<unknown>[] = [];
-    await deps.escalator.fireDue((queued) => sends.push(deps.outbox.sendNow(queued).catch((e: unknown) => deps.log.error(errorFields(e), 'sending failed; the sweeper will retry it'))));
-    await deps.outbox.sweep();
+    await deps.escalator.fireDue((batch) => sends.push(deps.outbox.sendClaimed(batch).catch((e: unknown) => deps.log.error(errorFields(e), 'sending failed; the sweeper will retry it'))));
+    // The sweep has work only when the outbox's earliest retry or lease (as last looked up,
+    // across every replica) has come; most passes are for escalation steps and skip it.
+    if (outboxDueAt === null || outboxDueAt <= deps.clock().getTime()) await deps.outbox.sweep();
     await Promise.all(sends);
     const [escalation, outbox] = await Promise.all([deps.escalator.nextDueAt(), deps.outbox.nextDueAt()]);
+    outboxDueAt = outbox?.getTime() ?? Infinity;
     const now = deps.clock().getTime();
-    arm(Math.min(now + deps.pollMs, escalation?.getTime() ?? Infinity, outbox?.getTime() ?? Infinity));
+    arm(Math.min(now + deps.pollMs, escalation?.getTime() ?? Infinity, outboxDueAt));
   };
 
   /** One pass at a time in this process; a request during a pass runs another right after. */
@@ -109,8 +114,8 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
   };
 
   return {
-    afterCommit(queued, nextDueAt) {
-      if (queued.length > 0) track(deps.outbox.sendNow(queued));
+    afterCommit(send, nextDueAt) {
+      if (send.rows.length > 0) track(deps.outbox.sendClaimed(send));
       if (nextDueAt === null) return;
       arm(nextDueAt.getTime());
       // Other replicas poll anyway; a step due before their next poll is worth a wake-up. One

@@ -10,10 +10,11 @@ import type { Db, DbTransaction } from '../db/index.js';
 import { tables } from '../db/index.js';
 import type { RulesRegistry } from '../rules/index.js';
 import type { DispatchMetrics } from './metrics.js';
+import type { SendBatch } from './outbox.js';
 import { planDueSteps, queueNotifications, type NotificationRow } from './steps.js';
 import { errorFields } from '../log-fields.js';
 
-const { escalations, pages } = tables;
+const { escalations, pages, alerts } = tables;
 
 export interface EscalatorDeps {
   readonly db: Db;
@@ -23,7 +24,7 @@ export interface EscalatorDeps {
   readonly clock: () => Date;
   readonly log: Logger;
   readonly metrics: DispatchMetrics;
-  readonly sendGraceMs: number;
+  readonly leaseMs: number;
   readonly batchSize: number;
 }
 
@@ -33,7 +34,7 @@ export interface Escalator {
    * notifications it queued, so they can be sent while the next batch fires. Returns how many
    * ladders it moved on.
    */
-  fireDue(onQueued: (queued: readonly number[]) => void): Promise<number>;
+  fireDue(onQueued: (batch: SendBatch) => void): Promise<number>;
   /** The earliest instant any step falls due, or null. */
   nextDueAt(): Promise<Date | null>;
 }
@@ -45,14 +46,25 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
   const { db } = deps;
 
   /** One batch of due ladders in one transaction: claimed, planned, written together. */
-  const fireBatch = async (): Promise<{ claimed: number; queued: number[] }> => {
+  const fireBatch = async (): Promise<{ claimed: number; send: SendBatch }> => {
     const now = deps.clock();
     const lateness: number[] = [];
     const result = await db.transaction(async (tx) => {
       const due = await tx
-        .select({ pageId: escalations.pageId, cycle: escalations.cycle, nextStep: escalations.nextStep, status: pages.status, routeOrder: pages.routeOrder, openedAt: pages.openedAt, rulesVersion: pages.rulesVersion })
+        .select({
+          pageId: escalations.pageId,
+          cycle: escalations.cycle,
+          nextStep: escalations.nextStep,
+          status: pages.status,
+          workflow: pages.workflow,
+          routeOrder: pages.routeOrder,
+          openedAt: pages.openedAt,
+          rulesVersion: pages.rulesVersion,
+          fields: alerts.fields,
+        })
         .from(escalations)
         .innerJoin(pages, eq(pages.id, escalations.pageId))
+        .innerJoin(alerts, eq(alerts.id, pages.alertId))
         .where(and(isNotNull(escalations.dueAt), lte(escalations.dueAt, now)))
         .orderBy(asc(escalations.dueAt))
         .limit(deps.batchSize)
@@ -64,7 +76,7 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
         try {
           const ruleSet = await deps.rules.byVersion(row.rulesVersion, tx);
           const page = { id: row.pageId, routeOrder: row.routeOrder, openedAt: row.openedAt, acknowledged: row.status === 'acknowledged' };
-          const planned = planDueSteps(page, { cycle: row.cycle, step: row.nextStep }, now, { ruleSet, roster: deps.roster(), sendGraceMs: deps.sendGraceMs });
+          const planned = planDueSteps(page, { cycle: row.cycle, step: row.nextStep }, now, { ruleSet, roster: deps.roster(), leaseMs: deps.leaseMs });
           rows.push(...planned.rows);
           audit.push(...planned.events);
           lateness.push(...planned.lateMs);
@@ -75,10 +87,11 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
           moves.push({ pageId: row.pageId, cycle: row.cycle, nextStep: row.nextStep, dueAt: new Date(now.getTime() + failedStepRetryMs) });
         }
       }
-      const queued = await queueNotifications(tx, rows);
+      const claimed = await queueNotifications(tx, rows);
       await moveEscalations(tx, moves);
       await appendAuditEvents(tx, deps.auditKey, audit, now);
-      return { claimed: due.length, queued };
+      const context = new Map(due.map((d) => [d.pageId, { id: d.pageId, status: d.status, workflow: d.workflow, routeOrder: d.routeOrder, rulesVersion: d.rulesVersion, openedAt: d.openedAt, fields: d.fields }]));
+      return { claimed: due.length, send: { rows: claimed, pages: context } };
     });
     for (const ms of lateness) deps.metrics.escalationLateness.observe(ms / 1000);
     return result;
@@ -90,7 +103,7 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
       for (;;) {
         const batch = await fireBatch();
         moved += batch.claimed;
-        if (batch.queued.length > 0) onQueued(batch.queued);
+        if (batch.send.rows.length > 0) onQueued(batch.send);
         if (batch.claimed < deps.batchSize) return moved;
       }
     },

@@ -8,6 +8,7 @@ import { appendAuditEvents, type AuditEvent } from '../audit/index.js';
 import type { Db, DbTransaction } from '../db/index.js';
 import { tables } from '../db/index.js';
 import { firstPosition } from './ladder.js';
+import type { SendBatch } from './outbox.js';
 import { sealPhi } from './phi-vault.js';
 import { planDueSteps, queueNotifications } from './steps.js';
 
@@ -17,7 +18,7 @@ export interface OpenPageDeps {
   readonly db: Db;
   readonly auditKey: Buffer;
   readonly phiKey: Buffer;
-  readonly sendGraceMs: number;
+  readonly leaseMs: number;
 }
 
 export interface OpenPageInput {
@@ -34,7 +35,7 @@ export interface OpenPageInput {
 
 export type OpenPageResult =
   /** A new page: its first steps' notifications are in the outbox, to send at once. */
-  | { readonly kind: 'opened'; readonly alertId: string; readonly pageId: string; readonly queued: readonly number[]; readonly nextDueAt: Date | null }
+  | { readonly kind: 'opened'; readonly alertId: string; readonly pageId: string; readonly send: SendBatch; readonly nextDueAt: Date | null }
   /** An unresolved page already had this dedup key: the alert is counted on it, nobody is paged again. */
   | { readonly kind: 'repeated'; readonly alertId: string; readonly pageId: string }
   /** The same Idempotency-Key was seen before: the first answer, again. */
@@ -106,21 +107,30 @@ async function openOrRepeat(tx: DbTransaction, deps: OpenPageDeps, input: OpenPa
   // Every step due at once fires in this transaction; the escalation row points at the next.
   const page = { id: pageId, routeOrder: match.order, openedAt: at, acknowledged: false };
   const route = ruleSet.routes[match.order]!;
-  const planned = planDueSteps(page, firstPosition(route), at, { ruleSet, roster: input.roster, sendGraceMs: deps.sendGraceMs });
-  const queued = await queueNotifications(tx, planned.rows);
+  const planned = planDueSteps(page, firstPosition(route), at, { ruleSet, roster: input.roster, leaseMs: deps.leaseMs });
+  const rows = await queueNotifications(tx, planned.rows);
   await tx.insert(escalations).values({ pageId, cycle: planned.next?.cycle ?? 0, nextStep: planned.next?.step ?? route.steps.length, dueAt: planned.dueAt });
   audit.push(...planned.events);
   await appendAuditEvents(tx, deps.auditKey, audit, at);
-  return { kind: 'opened', alertId, pageId, queued, nextDueAt: planned.dueAt };
+  const context = { id: pageId, status: 'open' as const, workflow: match.workflow, routeOrder: match.order, rulesVersion: ruleSet.version.hash, openedAt: at, fields: clearFields(input) };
+  return { kind: 'opened', alertId, pageId, send: { rows, pages: new Map([[pageId, context]]) }, nextDueAt: planned.dueAt };
 }
 
-async function insertAlert(tx: DbTransaction, deps: OpenPageDeps, input: OpenPageInput, alertId: string, pageId: string, audit: AuditEvent[]): Promise<void> {
+/** The alert's fields, PHI apart from the rest. */
+function splitFields(input: OpenPageInput): { clear: Record<string, string | number>; phi: Record<string, string | number> } {
   const clear: Record<string, string | number> = {};
   const phi: Record<string, string | number> = {};
   for (const [path, value] of Object.entries(input.alert)) {
     if (value === undefined) continue;
     (input.ruleSet.schema.fields[path]?.phi === true ? phi : clear)[path] = value;
   }
+  return { clear, phi };
+}
+
+const clearFields = (input: OpenPageInput) => splitFields(input).clear;
+
+async function insertAlert(tx: DbTransaction, deps: OpenPageDeps, input: OpenPageInput, alertId: string, pageId: string, audit: AuditEvent[]): Promise<void> {
+  const { clear, phi } = splitFields(input);
   await tx.insert(alerts).values({
     id: alertId,
     source: input.source,

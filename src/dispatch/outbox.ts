@@ -1,11 +1,10 @@
 // The outbox: notifications written by a step's transaction, sent to the channels after it
-// commits. The process that queued them sends them at once; a sweeper on every replica takes
-// what nobody sent (a dead process's leftovers, retries that fell due).
-//
-// A send is claimed first: status `sending`, attempts + 1, a lease. Claiming with SKIP LOCKED
-// means two replicas never claim the same row; the lease lets another replica take over when
-// the claimer died between claim and result. Results are written only while the claim is still
-// the claimer's (same attempt, still `sending`), so a late answer never overwrites a newer one.
+// commits. They are born claimed by the process that wrote them (status `sending`, a lease), and
+// it sends them at once, with what it already knows of the page; a sweeper on every replica
+// takes what nobody sent: a dead process's leftovers once their lease passes, retries that fell
+// due. The sweeper claims with SKIP LOCKED (attempts + 1, a new lease), so two replicas never
+// claim the same row. Results are written only while the claim is still the claimer's (same
+// attempt, still `sending`), so a late answer never overwrites a newer one.
 import { and, eq, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { RuleSet } from '../../grammar/index.js';
@@ -46,15 +45,35 @@ export interface OutboxDeps {
 }
 
 export interface Outbox {
-  /** Claims and sends these queued notifications (just committed by this process). */
-  sendNow(ids: readonly number[]): Promise<number>;
+  /** Sends notifications this process has just written, claimed. */
+  sendClaimed(batch: SendBatch): Promise<number>;
   /** Claims and sends what is due: retries, and rows a dead process left. Returns how many it took. */
   sweep(): Promise<number>;
   /** When the sweeper next has something to do, or null. */
   nextDueAt(): Promise<Date | null>;
 }
 
-type Claimed = typeof notifications.$inferSelect;
+/** An outbox row this process holds the lease of: it is the one to send it. */
+export type ClaimedNotification = typeof notifications.$inferSelect;
+type Claimed = ClaimedNotification;
+
+/** Notifications a transaction wrote, claimed, with what their sender needs to know of their pages. */
+export interface SendBatch {
+  readonly rows: readonly ClaimedNotification[];
+  readonly pages: ReadonlyMap<string, PageContext>;
+}
+
+/** What sending needs to know of a page. */
+export interface PageContext {
+  readonly id: string;
+  readonly status: 'open' | 'acknowledged' | 'resolved';
+  readonly workflow: string;
+  readonly routeOrder: number;
+  readonly rulesVersion: string;
+  readonly openedAt: Date;
+  /** The alert's non-PHI fields: all the channels' templates may use. */
+  readonly fields: Record<string, string | number>;
+}
 
 export function createOutbox(deps: OutboxDeps): Outbox {
   const { db } = deps;
@@ -137,7 +156,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       });
     });
 
-  const sendOne = async (n: Claimed, page: PageContext & { status: string; rulesVersion: string }): Promise<Outcome> => {
+  const sendOne = async (n: Claimed, page: PageContext): Promise<Outcome> => {
     try {
       const ruleSet = await deps.rules.byVersion(page.rulesVersion);
       const route = ruleSet.routes[page.routeOrder]!;
@@ -153,14 +172,17 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     }
   };
 
-  const deliver = async (claimed: readonly Claimed[]): Promise<number> => {
-    if (claimed.length === 0) return 0;
+  const loadPages = async (claimed: readonly Claimed[]): Promise<Map<string, PageContext>> => {
     const context = await db
       .select({ id: pages.id, status: pages.status, workflow: pages.workflow, routeOrder: pages.routeOrder, rulesVersion: pages.rulesVersion, openedAt: pages.openedAt, fields: alerts.fields })
       .from(pages)
       .innerJoin(alerts, eq(alerts.id, pages.alertId))
       .where(inArray(pages.id, [...new Set(claimed.map((n) => n.pageId))]));
-    const byPage = new Map(context.map((p) => [p.id, p]));
+    return new Map(context.map((p) => [p.id, p]));
+  };
+
+  const deliver = async (claimed: readonly Claimed[], byPage: ReadonlyMap<string, PageContext>): Promise<number> => {
+    if (claimed.length === 0) return 0;
 
     const outcomes = await Promise.all(
       claimed.map(async (n) => {
@@ -185,14 +207,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   };
 
   return {
-    async sendNow(ids) {
-      if (ids.length === 0) return 0;
-      let sent = 0;
-      for (let i = 0; i < ids.length; i += deps.batchSize) {
-        sent += await deliver(await claim(and(inArray(notifications.id, ids.slice(i, i + deps.batchSize)), eq(notifications.status, 'queued'))));
-      }
-      return sent;
-    },
+    sendClaimed: (batch) => deliver(batch.rows, batch.pages),
     async sweep() {
       const now = deps.clock();
       let taken = 0;
@@ -201,7 +216,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         const abandoned = due.length < deps.batchSize ? await claim(and(eq(notifications.status, 'sending'), lt(notifications.leaseUntil, now))) : [];
         for (const n of abandoned) deps.log.warn({ notification: n.id, attempt: n.attempts }, 'taking over a send whose lease passed');
         const batch = [...due, ...abandoned];
-        taken += await deliver(batch);
+        taken += batch.length === 0 ? 0 : await deliver(batch, await loadPages(batch));
         if (batch.length < deps.batchSize) return taken;
       }
     },
@@ -241,12 +256,6 @@ function resultColumns(n: Claimed, result: DeliveryResult | { status: 'cancelled
   }
 }
 
-interface PageContext {
-  readonly id: string;
-  readonly workflow: string;
-  readonly routeOrder: number;
-  readonly fields: Record<string, string | number>;
-}
 
 /** What the channel gets: the recipient, and the channel's template rendered from the alert's non-PHI fields. */
 function toOutbound(ruleSet: RuleSet, page: PageContext, n: Claimed, publicBaseUrl: string): OutboundNotification {

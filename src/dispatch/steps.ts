@@ -7,6 +7,7 @@ import type { AuditEvent } from '../audit/index.js';
 import type { DbTransaction } from '../db/index.js';
 import { tables } from '../db/index.js';
 import { offsetOf, positionAfter, type LadderPosition } from './ladder.js';
+import type { ClaimedNotification } from './outbox.js';
 
 /** What planning needs to know of a page. */
 export interface LadderPage {
@@ -20,8 +21,11 @@ export interface StepContext {
   /** The rule set that routed the page. */
   readonly ruleSet: RuleSet;
   readonly roster: RosterLookup;
-  /** How long a new notification is left to the in-process sender before a sweeper may take it. */
-  readonly sendGraceMs: number;
+  /**
+   * New notifications are born claimed by the process that writes them (it sends them right
+   * after the commit), under a lease this long; a sweeper takes over if that process dies.
+   */
+  readonly leaseMs: number;
 }
 
 export type NotificationRow = typeof tables.notifications.$inferInsert;
@@ -69,10 +73,12 @@ export function planDueSteps(page: LadderPage, from: LadderPosition | null, now:
             target: n.target.name,
             personId,
             channel,
-            status: 'queued' as const,
+            status: 'sending' as const,
+            attempts: 1,
+            leaseUntil: new Date(now.getTime() + ctx.leaseMs),
             createdAt: now,
             standsInFor: n.standsInFor.map((s) => s.role).join(',') || null,
-            nextAttemptAt: new Date(now.getTime() + ctx.sendGraceMs),
+            nextAttemptAt: now,
             updatedAt: now,
           })),
         );
@@ -91,10 +97,9 @@ export function planDueSteps(page: LadderPage, from: LadderPosition | null, now:
   return { next: position, dueAt: position === null ? null : dueAtOf(ctx.ruleSet, page, position), rows, events, lateMs };
 }
 
-/** Writes planned outbox rows (one statement, whatever the number of pages); returns their ids. */
-export async function queueNotifications(tx: DbTransaction, rows: readonly NotificationRow[]): Promise<number[]> {
+/** Writes planned outbox rows (one statement, whatever the number of pages), claimed by this process to send. */
+export async function queueNotifications(tx: DbTransaction, rows: readonly NotificationRow[]): Promise<ClaimedNotification[]> {
   if (rows.length === 0) return [];
   // The unique key (page, cycle, step, target, person, channel) makes a step's message happen once.
-  const inserted = await tx.insert(tables.notifications).values([...rows]).onConflictDoNothing().returning({ id: tables.notifications.id });
-  return inserted.map((r) => r.id);
+  return tx.insert(tables.notifications).values([...rows]).onConflictDoNothing().returning();
 }
