@@ -36,3 +36,28 @@ export async function hasToken(db: DbExecutor, kind: TokenKind): Promise<boolean
   const [row] = await db.select({ id: tables.apiTokens.id }).from(tables.apiTokens).where(eq(tables.apiTokens.kind, kind)).limit(1);
   return row !== undefined;
 }
+
+export type TokenLookup = (token: string) => Promise<TokenHolder | null>;
+
+/**
+ * Looks tokens up, remembering a valid one for `ttlMs`: a clinical system posting a storm of
+ * alerts is not looked up once per alert. Only valid tokens are remembered, so a token issued a
+ * moment ago works at once; a revoked one stops working within `ttlMs`.
+ */
+export function cachedTokenLookup(db: DbExecutor, clock: () => Date, ttlMs = 10_000, maxEntries = 10_000): TokenLookup {
+  const known = new Map<string, { holder: TokenHolder; until: number }>();
+  return async (token) => {
+    const hash = hashToken(token);
+    const now = clock().getTime();
+    const hit = known.get(hash);
+    if (hit !== undefined && hit.until > now) return hit.holder;
+    const holder = await tokenHolder(db, token);
+    if (holder === null) {
+      known.delete(hash);
+      return null;
+    }
+    if (known.size >= maxEntries) known.clear();
+    known.set(hash, { holder, until: now + ttlMs });
+    return holder;
+  };
+}

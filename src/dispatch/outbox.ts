@@ -139,21 +139,30 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   };
 
   // Each outcome is recorded as soon as its send returns, so a crash loses the record of the
-  // sends in flight only, not of a whole batch waiting for its slowest send. Outcomes that
-  // arrive together (within one turn of the event loop) share a transaction.
+  // sends in flight only, not of a whole batch waiting for its slowest send. Outcomes share a
+  // transaction when they arrive together: within one turn of the event loop, or while the
+  // previous write is still committing (group commit: the busier, the bigger the batches).
   let waiting: { outcome: Outcome; done: (e?: unknown) => void }[] = [];
+  let writing = false;
+  const flush = (): void => {
+    if (writing || waiting.length === 0) return;
+    writing = true;
+    const batch = waiting;
+    waiting = [];
+    writeOutcomes(batch.map((w) => w.outcome))
+      .then(
+        () => batch.forEach((w) => w.done()),
+        (e: unknown) => batch.forEach((w) => w.done(e ?? new Error('recording outcomes failed'))),
+      )
+      .finally(() => {
+        writing = false;
+        flush();
+      });
+  };
   const record = (outcome: Outcome): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       waiting.push({ outcome, done: (e) => (e === undefined ? resolve() : reject(e)) });
-      if (waiting.length > 1) return;
-      setImmediate(() => {
-        const batch = waiting;
-        waiting = [];
-        writeOutcomes(batch.map((w) => w.outcome)).then(
-          () => batch.forEach((w) => w.done()),
-          (e: unknown) => batch.forEach((w) => w.done(e ?? new Error('recording outcomes failed'))),
-        );
-      });
+      if (waiting.length === 1) setImmediate(flush);
     });
 
   const sendOne = async (n: Claimed, page: PageContext): Promise<Outcome> => {

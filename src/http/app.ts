@@ -11,6 +11,7 @@ import type { Database } from '../db/index.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { ImportOutcome, OnCallAnswer, SourceConfig, SourcesConfig } from '../roster/index.js';
 import type { RulesRegistry } from '../rules/index.js';
+import { cachedTokenLookup } from '../auth/tokens.js';
 import { requireToken } from './auth.js';
 import { errorResponse, HttpError } from './errors.js';
 import { alertRoutes } from './routes/alerts.js';
@@ -41,6 +42,7 @@ export interface HttpDeps {
 
 export function createHttpApp(deps: HttpDeps): Hono {
   const db = deps.database.db;
+  const tokens = cachedTokenLookup(db, deps.clock);
   const app = new Hono();
 
   app.use(requestId());
@@ -62,13 +64,13 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.route('/', healthRoutes({ db, metrics: deps.metrics.registry }));
   // Clinical systems post alerts with their source key; people paged act on their pages with
   // theirs; everything else under /v1 is operations'.
-  const admin = requireToken(db, ['admin']);
+  const admin = requireToken(tokens, ['admin']);
   for (const path of ['/v1/rules', '/v1/oncall', '/v1/rosters', '/v1/audit', '/v1/tokens']) {
     app.use(path, admin);
     app.use(`${path}/*`, admin);
   }
-  app.use('/v1/alerts', requireToken(db, ['source']));
-  app.use('/v1/pages/*', requireToken(db, ['admin', 'source', 'person']));
+  app.use('/v1/alerts', requireToken(tokens, ['source']));
+  app.use('/v1/pages/*', requireToken(tokens, ['admin', 'source', 'person']));
   const activeRules = () => deps.rules.active();
   app.route('/v1/alerts', alertRoutes({ ...deps, rules: activeRules, openPage: (input) => deps.dispatcher.open(input) }));
   app.route('/v1/pages', pageRoutes({ db, dispatcher: deps.dispatcher }));

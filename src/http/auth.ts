@@ -1,12 +1,11 @@
 // Bearer-token authentication: 401 without a valid token, 403 with one that may not do this.
 import { createMiddleware } from 'hono/factory';
-import { tokenHolder, type TokenHolder, type TokenKind } from '../auth/tokens.js';
-import type { DbExecutor } from '../db/index.js';
+import type { TokenHolder, TokenKind, TokenLookup } from '../auth/tokens.js';
 import { HttpError } from './errors.js';
 
 export type AuthVariables = { holder: TokenHolder };
 
-export function requireToken(db: DbExecutor, kinds: readonly TokenKind[]) {
+export function requireToken(lookup: TokenLookup, kinds: readonly TokenKind[]) {
   return createMiddleware<{ Variables: AuthVariables }>(async (c, next) => {
     const header = c.req.header('authorization');
     const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
@@ -14,7 +13,7 @@ export function requireToken(db: DbExecutor, kinds: readonly TokenKind[]) {
       c.header('WWW-Authenticate', 'Bearer realm="pagerless"');
       throw new HttpError(401, 'unauthenticated', 'send a token: Authorization: Bearer <token>');
     }
-    const holder = await tokenHolder(db, token);
+    const holder = await lookup(token);
     if (holder === null) {
       c.header('WWW-Authenticate', 'Bearer realm="pagerless", error="invalid_token"');
       throw new HttpError(401, 'invalid_token', 'this token is not valid (unknown or revoked)');
