@@ -6,6 +6,7 @@
 // Run: npm run bench:dispatch   (= tsx bench/dispatch-latency.ts)
 //      npm run bench:dispatch -- --rate 200 --duration 20 --warmup 8 --step 1
 // Settings also come from BENCH_RATE, BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_STEP_SECONDS,
+// BENCH_LADDER (short, the default, or full: see bench/README.md),
 // BENCH_CLIENT (http, the default, or fetch: the load generator's HTTP client);
 // the PostgreSQL server from BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
 // A fresh database is created for the run and dropped at the end.
