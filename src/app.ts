@@ -3,7 +3,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import { renderDiagnostics, type RoleBinding } from '../grammar/index.js';
-import { appendAudit, loadAuditKey, loadKey } from './audit/index.js';
+import { appendAudit, loadAuditKey, loadKey, sealAuditHeads } from './audit/index.js';
 import { issueCredential } from './auth/credentials.js';
 import { hasToken, issueToken } from './auth/tokens.js';
 import { createDevChannels, ensureVapidKeys, type ChannelSet, type DevDelivery } from './channels/index.js';
@@ -89,6 +89,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   const stops: (() => Promise<void> | void)[] = [];
   try {
     await migrateDatabase(database);
+    await sealAuditHeads(database.db, auditKey);
     let rules: RulesRegistry;
     try {
       rules = await createRulesRegistry({ database, rulesDir: config.rulesDir, clock: deps.clock, auditKey, log });

@@ -35,6 +35,18 @@ export function auditMac(key: Buffer, row: ChainedFields): string {
   return createHmac('sha256', key).update(canonical).digest('hex');
 }
 
+export interface HeadFields {
+  readonly chain: number;
+  readonly position: number;
+  readonly count: number;
+  readonly mac: string;
+}
+
+/** The MAC of a chain's head: where the chain ends, signed, so the end cannot be moved back. */
+export function headSeal(key: Buffer, head: HeadFields): string {
+  return createHmac('sha256', key).update(canonicalJson(['head', head.chain, head.position, head.count, head.mac])).digest('hex');
+}
+
 /** JSON with object keys sorted, so what jsonb stores and gives back hashes the same. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;

@@ -1,11 +1,11 @@
 // Appending to the audit trail and checking it. An append locks its chain's head row, so
 // concurrent writers on one chain (several replicas) chain one after another and each row's MAC
 // covers the row really before it; writers on other chains go on meanwhile.
-import { and, asc, eq, gt, like, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, like, or } from 'drizzle-orm';
 import type { Db, DbExecutor } from '../db/index.js';
 import { tables } from '../db/index.js';
 import type { AuditData } from '../db/schema.js';
-import { auditMac, chainOf, genesisMac } from './chain.js';
+import { auditChains, auditMac, chainOf, genesisMac, headSeal } from './chain.js';
 
 const { auditEvents, auditHead } = tables;
 
@@ -40,9 +40,10 @@ export async function appendAuditEvents(tx: DbExecutor, key: Buffer, events: rea
   });
   const inserted = await tx.insert(auditEvents).values(rows).returning({ seq: auditEvents.seq });
   const last = rows[rows.length - 1]!;
+  const next = { chain, position: last.position, count: head.count + rows.length, mac: last.mac };
   await tx
     .update(auditHead)
-    .set({ position: last.position, count: sql`${auditHead.count} + ${rows.length}`, mac: last.mac })
+    .set({ position: next.position, count: next.count, mac: next.mac, seal: headSeal(key, next) })
     .where(eq(auditHead.id, chain));
   return inserted.map((r) => r.seq);
 }
@@ -56,6 +57,18 @@ export interface AuditVerification {
   readonly ok: boolean;
   readonly checked: number;
   readonly problems: readonly AuditProblem[];
+}
+
+/**
+ * Signs the heads no process holding the key has signed yet: the empty chains a migration made.
+ * Every process that writes the trail calls it on opening the database; `verify` never does, and
+ * reports a head still unsigned.
+ */
+export async function sealAuditHeads(db: Db, key: Buffer): Promise<void> {
+  await db.transaction(async (tx) => {
+    const unsealed = await tx.select().from(auditHead).where(isNull(auditHead.seal)).for('update');
+    for (const h of unsealed) await tx.update(auditHead).set({ seal: headSeal(key, { chain: h.id, position: h.position, count: h.count, mac: h.mac }) }).where(eq(auditHead.id, h.id));
+  });
 }
 
 /**
@@ -87,10 +100,17 @@ export async function verifyAudit(db: Db, key: Buffer): Promise<AuditVerificatio
     }
   }
   const byChain = new Map(heads.map((h) => [h.id, h]));
+  for (let chain = 0; chain < auditChains; chain++) {
+    if (!byChain.has(chain)) problems.push({ seq: null, problem: `chain ${chain} has no head: the head was removed` });
+  }
   for (const chain of tails.keys()) {
-    if (!byChain.has(chain)) problems.push({ seq: null, problem: `chain ${chain} has rows but no head: the head was removed` });
+    if (chain < 0 || chain >= auditChains) problems.push({ seq: null, problem: `rows on chain ${chain}, which does not exist: they were added around the gateway` });
   }
   for (const head of heads) {
+    if (head.seal === null) problems.push({ seq: null, problem: `the head of chain ${head.id} is not signed: no gateway has opened this trail since it was made or upgraded` });
+    else if (headSeal(key, { chain: head.id, position: head.position, count: head.count, mac: head.mac }) !== head.seal) {
+      problems.push({ seq: null, problem: `the head of chain ${head.id} does not match its signature: it was rewritten` });
+    }
     const tail = tails.get(head.id) ?? { prevMac: genesisMac, position: 0, count: 0 };
     if (head.count !== tail.count || head.mac !== tail.prevMac || head.position !== tail.position) {
       problems.push({ seq: null, problem: `the head of chain ${head.id} names ${head.count} rows ending at ${head.position}, the chain has ${tail.count} ending at ${tail.position}: rows were cut off the end or added after it` });
@@ -99,18 +119,35 @@ export async function verifyAudit(db: Db, key: Buffer): Promise<AuditVerificatio
   return { ok: problems.length === 0, checked, problems };
 }
 
+/**
+ * Where an export has got to: for each chain, the position of the last event it has read.
+ * Positions, not sequence numbers: events on different chains commit in any order, so an
+ * event with a lower sequence number can appear after a higher one was read; within a chain,
+ * an event commits only after the one before it.
+ */
+export type AuditCursor = readonly number[];
+
+export const startOfTrail: AuditCursor = Array.from({ length: auditChains }, () => 0);
+
+/** `3,0,12,…`: one position per chain. Null when the text is not a cursor. */
+export function parseAuditCursor(text: string): AuditCursor | null {
+  const parts = text.split(',');
+  if (parts.length !== auditChains || !parts.every((p) => /^\d{1,15}$/.test(p))) return null;
+  return parts.map(Number);
+}
+
 export interface AuditQuery {
-  /** Events after this sequence number. */
-  readonly after: number;
+  readonly after: AuditCursor;
   readonly limit: number;
   readonly subject?: string | undefined;
   /** An exact kind (`page.acknowledged`) or a family (`page`, meaning `page.*`). */
   readonly kind?: string | undefined;
 }
 
-/** A page of the trail in the order it was written, and the heads of its chains. */
+/** The next events after a cursor, in the order they were written, the cursor after them, and the heads of the chains. */
 export async function listAudit(db: Db, query: AuditQuery) {
-  const conditions = [gt(auditEvents.seq, query.after)];
+  const unread = or(...query.after.map((position, chain) => and(eq(auditEvents.chain, chain), gt(auditEvents.position, position))))!;
+  const conditions = [unread];
   if (query.subject !== undefined) conditions.push(eq(auditEvents.subject, query.subject));
   if (query.kind !== undefined) conditions.push(or(eq(auditEvents.kind, query.kind), like(auditEvents.kind, `${query.kind.replace(/[%_\\]/g, (m) => `\\${m}`)}.%`))!);
   const events = await db
@@ -119,6 +156,8 @@ export async function listAudit(db: Db, query: AuditQuery) {
     .where(and(...conditions))
     .orderBy(asc(auditEvents.seq))
     .limit(query.limit);
+  const next = [...query.after];
+  for (const e of events) next[e.chain] = Math.max(next[e.chain] ?? 0, e.position);
   const heads = await db.select({ chain: auditHead.id, position: auditHead.position, count: auditHead.count, mac: auditHead.mac }).from(auditHead).orderBy(asc(auditHead.id));
-  return { events, heads };
+  return { events, next: next.join(','), more: events.length === query.limit, heads };
 }

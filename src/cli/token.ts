@@ -1,5 +1,5 @@
 // `pagerless token issue --source <name> | --person <id> | --admin <name>`: a new API token, shown once.
-import { AuditKeyError, loadAuditKey } from '../audit/index.js';
+import { AuditKeyError, loadAuditKey, sealAuditHeads } from '../audit/index.js';
 import { issueCredential } from '../auth/credentials.js';
 import type { TokenHolder } from '../auth/tokens.js';
 import { databaseConfigFromEnv, migrateDatabase, openDatabase } from '../db/index.js';
@@ -19,6 +19,7 @@ export async function tokenIssue(holder: TokenHolder, ctx: { io: CliIo; env: Rea
   const database = await openDatabase(config);
   try {
     await migrateDatabase(database);
+    await sealAuditHeads(database.db, key);
     const issued = await issueCredential(database.db, key, holder, 'admin', ctx.now);
     if (!issued.ok) {
       ctx.io.err(issued.message);

@@ -110,6 +110,12 @@ export const auditHead = pgTable('audit_head', {
   position: bigint('position', { mode: 'number' }).notNull(),
   count: integer('count').notNull(),
   mac: text('mac').notNull(),
+  /**
+   * The head's own MAC over chain, position, count and mac, so that a head rewritten to an
+   * earlier row (rows cut off the end) does not verify. Null until a process holding the key
+   * first opens the trail (a migration cannot sign).
+   */
+  seal: text('seal'),
 });
 
 export type AuditValue = string | number | boolean | null;

@@ -43,8 +43,14 @@ export type ResolveResult = { readonly kind: 'resolved'; readonly at: Date; read
 
 type PageRow = typeof pages.$inferSelect;
 
+/**
+ * Locks the page against other changes of its state. NO KEY UPDATE, not UPDATE: the escalation
+ * worker, holding the page's escalation row, inserts notifications whose foreign key takes a
+ * KEY SHARE lock on the page; a full UPDATE lock here, waiting next for that escalation row,
+ * would deadlock with it.
+ */
 async function lockPage(tx: DbTransaction, pageId: string): Promise<PageRow | undefined> {
-  const [page] = await tx.select().from(pages).where(eq(pages.id, pageId)).for('update');
+  const [page] = await tx.select().from(pages).where(eq(pages.id, pageId)).for('no key update');
   return page;
 }
 

@@ -76,7 +76,8 @@ async function openOrRepeat(tx: DbTransaction, deps: OpenPageDeps, input: OpenPa
       .select({ id: pages.id })
       .from(pages)
       .where(and(eq(pages.source, input.source), eq(pages.dedupKey, input.dedupKey), ne(pages.status, 'resolved')))
-      .for('update');
+      // NO KEY UPDATE: the foreign keys of notifications being written for this page meanwhile need KEY SHARE.
+      .for('no key update');
     if (open !== undefined) {
       await insertAlert(tx, deps, input, alertId, open.id, audit);
       await tx.update(pages).set({ alertCount: sql`${pages.alertCount} + 1` }).where(eq(pages.id, open.id));

@@ -54,6 +54,15 @@ export function planDueSteps(page: LadderPage, from: LadderPosition | null, now:
   const events: AuditEvent[] = [];
   const lateMs: number[] = [];
   let position = from;
+  // A ladder behind by more than a repeat interval (the gateway was down) catches up from the
+  // latest repeat that has begun: the earlier cycles' steps would only page the same people
+  // again, all at once.
+  const latest = position === null ? null : latestStartedCycle(route, now.getTime() - page.openedAt.getTime());
+  const behindMs = position === null ? 0 : now.getTime() - dueAtOf(ctx.ruleSet, page, position).getTime();
+  if (position !== null && latest !== null && !page.acknowledged && latest > position.cycle && behindMs > route.repeat!.everyMs) {
+    events.push({ actor: 'system', kind: 'step.skipped', subject, data: { cycle: position.cycle, step: position.step, untilCycle: latest, reason: 'behind: a later repeat has begun' } });
+    position = { cycle: latest, step: 0 };
+  }
   while (position !== null) {
     const dueAt = dueAtOf(ctx.ruleSet, page, position);
     if (dueAt.getTime() > now.getTime()) break;
@@ -95,6 +104,14 @@ export function planDueSteps(page: LadderPage, from: LadderPosition | null, now:
     position = positionAfter(route, position, page.acknowledged);
   }
   return { next: position, dueAt: position === null ? null : dueAtOf(ctx.ruleSet, page, position), rows, events, lateMs };
+}
+
+/** The last cycle of a route's ladder that has begun `elapsedMs` after the page opened, or null without repeats. */
+function latestStartedCycle(route: RuleSet['routes'][number], elapsedMs: number): number | null {
+  if (route.repeat === null) return null;
+  const first = route.steps[0]!.delayMs;
+  if (elapsedMs < first) return 0;
+  return Math.min(route.repeat.times, Math.floor((elapsedMs - first) / route.repeat.everyMs));
 }
 
 /** Writes planned outbox rows (one statement, whatever the number of pages), claimed by this process to send. */

@@ -1,20 +1,24 @@
 // The audit trail: append-only, chained, and a verify that catches an altered, deleted or
 // inserted row. Runs on PGlite, and on PostgreSQL with TEST_DATABASE_URL.
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { appendAudit, verifyAudit, type AuditEvent } from '../../src/audit/index.js';
+import { appendAudit, sealAuditHeads, verifyAudit, type AuditEvent } from '../../src/audit/index.js';
 import { auditMac, auditChains, chainOf } from '../../src/audit/chain.js';
 import { main } from '../../src/cli/main.js';
-import type { PgliteDatabase } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import { migrateDatabase, migrationsFolder, openDatabase, tables, type Database } from '../../src/db/index.js';
-import { databasePerTest, testDriver } from '../support/db.js';
+import { migrateDatabase, openDatabase, tables, type Database } from '../../src/db/index.js';
+import { databasePerTest, emptyDatabase, migrateUpTo, testDriver } from '../support/db.js';
 
-const fresh = databasePerTest();
+const freshDatabase = databasePerTest();
+/** A fresh database whose trail a process holding the key has opened (as the gateway does at start). */
+async function fresh(): Promise<Database> {
+  const d = await freshDatabase();
+  await sealAuditHeads(d.db, key);
+  return d;
+}
 const key = randomBytes(32);
 const t0 = new Date('2026-11-23T12:00:00Z');
 
@@ -106,6 +110,18 @@ describe(`the audit trail (${testDriver})`, () => {
     expect(result.problems).toEqual([{ seq: null, problem: `the head of chain ${chain} names 5 rows ending at 5, the chain has 3 ending at 3: rows were cut off the end or added after it` }]);
   });
 
+  it('catches rows cut off the end even when the head is moved back to the row before them', async () => {
+    const d = await fresh();
+    await trail(d, 5);
+    const [third] = await d.db.select().from(tables.auditEvents).where(sql`seq = 3`);
+    await tamper(d, sql`delete from audit_events where seq >= 4`);
+    await d.db.update(tables.auditHead).set({ position: 3, count: 3, mac: third!.mac }).where(sql`id = ${chain}`);
+    expect((await verifyAudit(d.db, key)).problems).toEqual([{ seq: null, problem: `the head of chain ${chain} does not match its signature: it was rewritten` }]);
+    // Nor does removing a whole chain with its head pass.
+    await d.db.delete(tables.auditHead).where(sql`id = ${chain}`);
+    expect((await verifyAudit(d.db, key)).problems.map((p) => p.problem)).toContain(`chain ${chain} has no head: the head was removed`);
+  });
+
   it('does not verify under another key', async () => {
     const d = await fresh();
     await trail(d, 2);
@@ -123,16 +139,12 @@ describe(`the audit trail (${testDriver})`, () => {
   });
 });
 
-describe('a trail written before there were several chains', () => {
+describe(`a trail written before there were several chains (${testDriver})`, () => {
   it('still verifies after the migration, and goes on growing', async () => {
     // The migrations up to the single chain, a trail written the way it was then, then the rest.
-    const folder = mkdtempSync(join(tmpdir(), 'pagerless-migrations-'));
-    cpSync(migrationsFolder, folder, { recursive: true });
-    const journal = JSON.parse(readFileSync(join(folder, 'meta/_journal.json'), 'utf8')) as { entries: { idx: number }[] };
-    writeFileSync(join(folder, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: journal.entries.filter((e) => e.idx <= 6) }));
-    const d = await openDatabase({ driver: 'pglite', dataDir: null });
+    const d = await emptyDatabase();
     try {
-      await migratePglite(d.db as unknown as PgliteDatabase, { migrationsFolder: folder });
+      await migrateUpTo(d, 6);
       let prev = 'genesis';
       for (let seq = 1; seq <= 3; seq++) {
         const e = event(seq, `page:${seq}`);
@@ -142,6 +154,8 @@ describe('a trail written before there were several chains', () => {
         prev = mac;
       }
       await migrateDatabase(d);
+      expect((await verifyAudit(d.db, key)).problems.map((p) => p.problem)).toContain('the head of chain 0 is not signed: no gateway has opened this trail since it was made or upgraded');
+      await sealAuditHeads(d.db, key);
       expect(await verifyAudit(d.db, key)).toEqual({ ok: true, checked: 3, problems: [] });
       await Promise.all(Array.from({ length: 10 }, (_, i) => d.db.transaction((tx) => appendAudit(tx, key, event(i, `page:${i}`), t0))));
       expect(await verifyAudit(d.db, key)).toEqual({ ok: true, checked: 13, problems: [] });
@@ -157,6 +171,7 @@ describe('pagerless audit verify', () => {
     const env = { PAGERLESS_DATA_DIR: dataDir, PAGERLESS_AUDIT_KEY: key.toString('hex') };
     const d = await openDatabase({ driver: 'pglite', dataDir });
     await migrateDatabase(d);
+    await sealAuditHeads(d.db, key);
     await trail(d, 3);
     await d.close();
     const run = async () => {

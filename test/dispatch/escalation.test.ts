@@ -4,11 +4,11 @@
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { and, eq } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
+import { and, eq, sql } from 'drizzle-orm';
+import { describe, expect, it, vi } from 'vitest';
 import { verifyAudit } from '../../src/audit/index.js';
 import type { DevDelivery } from '../../src/channels/index.js';
-import { tables } from '../../src/db/index.js';
+import { rowsOf, tables } from '../../src/db/index.js';
 import type { PageView } from '../../src/dispatch/index.js';
 import { testDriver } from '../support/db.js';
 import { gatewayPerTest, MINUTE, type TestGateway } from '../support/gateway.js';
@@ -195,6 +195,24 @@ describe(`escalation (${testDriver})`, () => {
     expect((await view(t, page.id)).escalation?.dueAt).toBeNull();
   });
 
+  it('after an outage, a ladder far behind catches up from its latest repeat, not with every step it missed at once', async () => {
+    const t = await hospital();
+    const { page } = await t.raise();
+    // Nothing ran for 40 minutes: cycles 0 and 1 went by, cycle 2 began at 30 minutes.
+    await t.advance(40 * MINUTE);
+    expect(delivered(t, 2)).toEqual([
+      '2.0 push amion:A-1004',
+      '2.0 sms amion:A-1004',
+      '2.1 voice amion:A-1004',
+      '2.2 push amion:A-1101',
+      '2.2 voice amion:A-1101',
+      '2.3 push lab-critical-desk',
+      '2.4 pager LAB-CRIT-2231',
+    ]);
+    const skipped = (await view(t, page.id)).timeline.find((e) => e.kind === 'step.skipped');
+    expect(skipped?.data).toMatchObject({ cycle: 0, step: 1, untilCycle: 2, reason: 'behind: a later repeat has begun' });
+  });
+
   it('a page that cannot fire (its rules version is gone) is retried later and holds back no other page', async () => {
     const t = await hospital();
     const { page } = await t.raise();
@@ -334,5 +352,37 @@ describe(`the outbox (${testDriver})`, () => {
     expect(t.g.devDeliveries.slice(before).map((d) => `${d.channel} attempt ${d.attempt} ${d.duplicate ? 'duplicate' : 'new'}`)).toEqual(['sms attempt 2 duplicate']);
     const [sms] = await db.select().from(tables.notifications).where(and(eq(tables.notifications.pageId, page.id), eq(tables.notifications.channel, 'sms')));
     expect(sms).toMatchObject({ status: 'delivered', attempts: 2 });
+  });
+});
+
+describe.skipIf(testDriver !== 'postgres')('acknowledgement racing the escalation worker (PostgreSQL)', () => {
+  it('an acknowledgement that arrives while a step is being fired waits for it, and neither deadlocks nor fails', async () => {
+    const t = await hospital();
+    const { page } = await t.raise();
+    const ruiz = await t.token({ kind: 'person', name: 'amion:A-1004' });
+    const db = t.g.database.db;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const rowLocked = new Promise<void>((r) => (locked = r));
+    // What the escalation worker does: lock the ladder's row, then write the step's notifications
+    // (whose foreign key takes a KEY SHARE lock on the page).
+    const worker = db.transaction(async (tx) => {
+      await tx.select().from(tables.escalations).where(eq(tables.escalations.pageId, page.id)).for('update');
+      locked();
+      await held;
+      const at = t.clock();
+      await tx.insert(tables.notifications).values({ pageId: page.id, cycle: 0, step: 1, target: 'ordering-provider', personId: 'amion:A-1004', channel: 'voice', status: 'cancelled', createdAt: at, nextAttemptAt: at, updatedAt: at });
+    });
+    await rowLocked;
+    const ack = t.call('POST', `/v1/pages/${page.id}/ack`, ruiz);
+    // Once the acknowledgement is waiting for the ladder's row, the worker goes on.
+    await vi.waitFor(async () => {
+      const waiting = rowsOf<{ n: number }>(await db.execute(sql`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`));
+      expect(waiting[0]!.n).toBeGreaterThan(0);
+    });
+    release();
+    await worker;
+    expect((await ack).status).toBe(200);
   });
 });

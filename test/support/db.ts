@@ -2,8 +2,13 @@
 // named by TEST_DATABASE_URL when it is set. Neither pays a cold start per test: PGlite tests
 // load a dump of one migrated database; PostgreSQL tests copy a migrated template database.
 import { createHash, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PgliteDatabase } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { afterEach } from 'vitest';
 import { migrateDatabase, migrationsFolder, openDatabase, type Database } from '../../src/db/index.js';
@@ -99,5 +104,38 @@ export function databasePerTest(): () => Promise<Database> {
     const d = await freshDatabase();
     open.push(d);
     return d;
+  };
+}
+
+/** Applies the migrations up to and including number `last` only: a database as an older release left it. */
+export async function migrateUpTo(database: Database, last: number): Promise<void> {
+  const folder = mkdtempSync(join(tmpdir(), 'pagerless-migrations-'));
+  cpSync(migrationsFolder, folder, { recursive: true });
+  const journalFile = join(folder, 'meta/_journal.json');
+  const journal = JSON.parse(readFileSync(journalFile, 'utf8')) as { entries: { idx: number }[] };
+  writeFileSync(journalFile, JSON.stringify({ ...journal, entries: journal.entries.filter((e) => e.idx <= last) }));
+  if (database.driver === 'pglite') await migratePglite(database.db as unknown as PgliteDatabase, { migrationsFolder: folder });
+  else await migratePostgres(database.db as unknown as PostgresJsDatabase, { migrationsFolder: folder });
+}
+
+/** An empty database, no migration applied: on PGlite in memory, on PostgreSQL a new database. */
+export async function emptyDatabase(): Promise<Database> {
+  if (testDatabaseUrl === undefined) return openDatabase({ driver: 'pglite', dataDir: null });
+  const admin = postgres(testDatabaseUrl, { max: 1, onnotice: () => {} });
+  const name = `pagerless_empty_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  try {
+    await admin.unsafe(`create database "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const database = await openDatabase({ driver: 'postgres', url: withDatabase(testDatabaseUrl, name), maxConnections: 4 });
+  return {
+    ...database,
+    async close() {
+      await database.close();
+      const cleanup = postgres(testDatabaseUrl!, { max: 1, onnotice: () => {} });
+      await cleanup.unsafe(`drop database if exists "${name}" with (force)`);
+      await cleanup.end();
+    },
   };
 }

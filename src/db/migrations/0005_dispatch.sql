@@ -44,4 +44,8 @@ ALTER TABLE "rules_active" ADD CONSTRAINT "rules_active_hash_rules_versions_hash
 CREATE INDEX "notifications_due" ON "notifications" USING btree ("next_attempt_at") WHERE "notifications"."status" = 'queued';--> statement-breakpoint
 CREATE INDEX "notifications_leased" ON "notifications" USING btree ("lease_until") WHERE "notifications"."status" = 'sending';--> statement-breakpoint
 CREATE INDEX "notifications_page" ON "notifications" USING btree ("page_id");--> statement-breakpoint
-CREATE UNIQUE INDEX "pages_unresolved_dedup" ON "pages" USING btree ("source","dedup_key") WHERE "pages"."status" <> 'resolved' and "pages"."dedup_key" is not null;
+CREATE UNIQUE INDEX "pages_unresolved_dedup" ON "pages" USING btree ("source","dedup_key") WHERE "pages"."status" <> 'resolved' and "pages"."dedup_key" is not null;--> statement-breakpoint
+-- Pages opened before there was a dispatch engine were never sent; days later, they are not sent
+-- now: their queued notifications are cancelled and their ladders stopped.
+UPDATE "notifications" SET "status" = 'cancelled', "error" = 'queued before the dispatch engine existed; not sent' WHERE "status" = 'queued';--> statement-breakpoint
+UPDATE "escalations" SET "due_at" = NULL WHERE "due_at" IS NOT NULL;
