@@ -147,7 +147,9 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       const refresh = startRosterRefresh({ database, config: sources, now: deps.clock, onImport: (o) => void afterImport(o) });
       // The index covers a window around now; a long-running replica slides it forward daily.
       const slide = setInterval(() => void rebuildIndex().catch(() => undefined), 6 * 3_600_000);
-      stops.push(() => refresh.stop(), () => clearInterval(slide));
+      // A NOTIFY of another replica's reload can be lost (a reconnecting listener): look too.
+      const followRules = setInterval(() => void rules.follow().catch((e: unknown) => log.error(errorFields(e), 'could not follow the active rules version')), 10_000);
+      stops.push(() => refresh.stop(), () => clearInterval(slide), () => clearInterval(followRules));
     }
 
     /** Who is on call: from the in-memory index inside its window, from the database outside it. */

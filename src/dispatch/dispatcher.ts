@@ -9,7 +9,7 @@ import { acknowledgePage, resolvePage, type AckResult, type AckVia, type Resolve
 import { createDispatchEngine, type DispatchEngine, type Timers } from './engine.js';
 import { createEscalator } from './escalations.js';
 import type { DispatchMetrics } from './metrics.js';
-import { openPage, type OpenPageInput, type OpenPageResult } from './open-page.js';
+import { findIdempotent, openPage, type OpenPageInput, type OpenPageResult } from './open-page.js';
 import { createOutbox, defaultRetryPolicy, type RetryPolicy } from './outbox.js';
 import { loadPageView, type PageView } from './page-view.js';
 
@@ -45,6 +45,8 @@ export interface Dispatcher {
   acknowledge(input: { readonly pageId: string; readonly personId: string; readonly via: AckVia }): Promise<AckResult>;
   resolve(input: { readonly pageId: string; readonly by: string }): Promise<ResolveResult>;
   view(pageId: string): Promise<PageView | null>;
+  /** What the alert a source sent with this Idempotency-Key opened or was counted on; null when the key is new. */
+  replay(source: string, idempotencyKey: string): Promise<OpenPageResult | null>;
   readonly engine: DispatchEngine;
 }
 
@@ -73,5 +75,6 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       return resolvePage({ db, auditKey: deps.auditKey, clock: deps.clock }, input);
     },
     view: (pageId) => loadPageView(db, pageId),
+    replay: (source, key) => findIdempotent(db, source, key),
   };
 }

@@ -16,6 +16,8 @@ const wakeChannel = 'pagerless_wake';
  * the next due instant). This process fires its own steps on time regardless.
  */
 const wakeCoalesceMs = 100;
+/** How soon to look again at a due step another replica is firing. */
+const heldRetryMs = 25;
 
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -82,15 +84,18 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
     // Each fired batch is sent while the next one fires; the pass waits for its sends only at the
     // end, so that their claims (leased) do not look like work falling due when the lease passes.
     const sends: Promise<unknown>[] = [];
-    await deps.escalator.fireDue((batch) => sends.push(deps.outbox.sendClaimed(batch).catch((e: unknown) => deps.log.error(errorFields(e), 'sending failed; the sweeper will retry it'))));
+    const moved = await deps.escalator.fireDue((batch) => sends.push(deps.outbox.sendClaimed(batch).catch((e: unknown) => deps.log.error(errorFields(e), 'sending failed; the sweeper will retry it'))));
     // The sweep has work only when the outbox's earliest retry or lease (as last looked up,
     // across every replica) has come; most passes are for escalation steps and skip it.
-    if (outboxDueAt === null || outboxDueAt <= deps.clock().getTime()) await deps.outbox.sweep();
+    const swept = outboxDueAt === null || outboxDueAt <= deps.clock().getTime() ? await deps.outbox.sweep() : 0;
     await Promise.all(sends);
     const [escalation, outbox] = await Promise.all([deps.escalator.nextDueAt(), deps.outbox.nextDueAt()]);
-    outboxDueAt = outbox?.getTime() ?? Infinity;
     const now = deps.clock().getTime();
-    arm(Math.min(now + deps.pollMs, escalation?.getTime() ?? Infinity, outboxDueAt));
+    // Work due but not taken is held by another replica's transaction (SKIP LOCKED passed it
+    // by): look again shortly, not at once and again and again.
+    const notBefore = (at: Date | null, took: number): number => (at === null ? Infinity : took === 0 && at.getTime() <= now ? now + heldRetryMs : at.getTime());
+    outboxDueAt = notBefore(outbox, swept);
+    arm(Math.min(now + deps.pollMs, notBefore(escalation, moved), outboxDueAt));
   };
 
   /** One pass at a time in this process; a request during a pass runs another right after. */

@@ -10,7 +10,7 @@ import type { Db, DbTransaction } from '../db/index.js';
 import { tables } from '../db/index.js';
 import type { RulesRegistry } from '../rules/index.js';
 import type { DispatchMetrics } from './metrics.js';
-import type { SendBatch } from './outbox.js';
+import { pageContextColumns, type PageContext, type SendBatch } from './outbox.js';
 import { planDueSteps, queueNotifications, type NotificationRow } from './steps.js';
 import { errorFields } from '../log-fields.js';
 
@@ -51,17 +51,7 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
     const lateness: number[] = [];
     const result = await db.transaction(async (tx) => {
       const due = await tx
-        .select({
-          pageId: escalations.pageId,
-          cycle: escalations.cycle,
-          nextStep: escalations.nextStep,
-          status: pages.status,
-          workflow: pages.workflow,
-          routeOrder: pages.routeOrder,
-          openedAt: pages.openedAt,
-          rulesVersion: pages.rulesVersion,
-          fields: alerts.fields,
-        })
+        .select({ ...pageContextColumns, cycle: escalations.cycle, nextStep: escalations.nextStep })
         .from(escalations)
         .innerJoin(pages, eq(pages.id, escalations.pageId))
         .innerJoin(alerts, eq(alerts.id, pages.alertId))
@@ -75,22 +65,22 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
       for (const row of due) {
         try {
           const ruleSet = await deps.rules.byVersion(row.rulesVersion, tx);
-          const page = { id: row.pageId, routeOrder: row.routeOrder, openedAt: row.openedAt, acknowledged: row.status === 'acknowledged' };
+          const page = { id: row.id, routeOrder: row.routeOrder, openedAt: row.openedAt, acknowledged: row.status === 'acknowledged' };
           const planned = planDueSteps(page, { cycle: row.cycle, step: row.nextStep }, now, { ruleSet, roster: deps.roster(), leaseMs: deps.leaseMs });
           rows.push(...planned.rows);
           audit.push(...planned.events);
           lateness.push(...planned.lateMs);
-          moves.push({ pageId: row.pageId, cycle: planned.next?.cycle ?? row.cycle, nextStep: planned.next?.step ?? ruleSet.routes[row.routeOrder]!.steps.length, dueAt: planned.dueAt });
+          moves.push({ pageId: row.id, cycle: planned.next?.cycle ?? row.cycle, nextStep: planned.next?.step ?? ruleSet.routes[row.routeOrder]!.steps.length, dueAt: planned.dueAt });
         } catch (e) {
           // Planning is pure, so one page that cannot be planned leaves the rest of the batch alone.
-          deps.log.error({ page: row.pageId, ...errorFields(e) }, 'could not fire an escalation step; trying again later');
-          moves.push({ pageId: row.pageId, cycle: row.cycle, nextStep: row.nextStep, dueAt: new Date(now.getTime() + failedStepRetryMs) });
+          deps.log.error({ page: row.id, ...errorFields(e) }, 'could not fire an escalation step; trying again later');
+          moves.push({ pageId: row.id, cycle: row.cycle, nextStep: row.nextStep, dueAt: new Date(now.getTime() + failedStepRetryMs) });
         }
       }
       const claimed = await queueNotifications(tx, rows);
       await moveEscalations(tx, moves);
       await appendAuditEvents(tx, deps.auditKey, audit, now);
-      const context = new Map(due.map((d) => [d.pageId, { id: d.pageId, status: d.status, workflow: d.workflow, routeOrder: d.routeOrder, rulesVersion: d.rulesVersion, openedAt: d.openedAt, fields: d.fields }]));
+      const context = new Map<string, PageContext>(due.map((d) => [d.id, d]));
       return { claimed: due.length, send: { rows: claimed, pages: context } };
     });
     for (const ms of lateness) deps.metrics.escalationLateness.observe(ms / 1000);

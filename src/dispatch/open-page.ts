@@ -33,13 +33,21 @@ export interface OpenPageInput {
   readonly receivedAt: Date;
 }
 
+/** The page an alert went to, as the answer names it: the workflow and rules version that routed the page. */
+export interface AlertOutcome {
+  readonly alertId: string;
+  readonly pageId: string;
+  readonly workflow: string;
+  readonly rulesVersion: string;
+}
+
 export type OpenPageResult =
   /** A new page: its first steps' notifications are in the outbox, to send at once. */
-  | { readonly kind: 'opened'; readonly alertId: string; readonly pageId: string; readonly send: SendBatch; readonly nextDueAt: Date | null }
+  | (AlertOutcome & { readonly kind: 'opened'; readonly send: SendBatch; readonly nextDueAt: Date | null })
   /** An unresolved page already had this dedup key: the alert is counted on it, nobody is paged again. */
-  | { readonly kind: 'repeated'; readonly alertId: string; readonly pageId: string }
+  | (AlertOutcome & { readonly kind: 'repeated' })
   /** The same Idempotency-Key was seen before: the first answer, again. */
-  | { readonly kind: 'replayed'; readonly alertId: string; readonly pageId: string };
+  | (AlertOutcome & { readonly kind: 'replayed' });
 
 export async function openPage(deps: OpenPageDeps, input: OpenPageInput): Promise<OpenPageResult> {
   if (input.idempotencyKey !== null) {
@@ -60,9 +68,14 @@ export async function openPage(deps: OpenPageDeps, input: OpenPageInput): Promis
   }
 }
 
-async function findIdempotent(db: Db, source: string, key: string): Promise<OpenPageResult | null> {
-  const [row] = await db.select({ id: alerts.id, pageId: alerts.pageId }).from(alerts).where(and(eq(alerts.source, source), eq(alerts.idempotencyKey, key)));
-  return row === undefined ? null : { kind: 'replayed', alertId: row.id, pageId: row.pageId! };
+/** The alert a source sent before with this Idempotency-Key, and its page; null when it is new. */
+export async function findIdempotent(db: Db, source: string, key: string): Promise<(AlertOutcome & { readonly kind: 'replayed' }) | null> {
+  const [row] = await db
+    .select({ alertId: alerts.id, pageId: pages.id, workflow: pages.workflow, rulesVersion: pages.rulesVersion })
+    .from(alerts)
+    .innerJoin(pages, eq(pages.id, alerts.pageId))
+    .where(and(eq(alerts.source, source), eq(alerts.idempotencyKey, key)));
+  return row === undefined ? null : { kind: 'replayed', ...row };
 }
 
 async function openOrRepeat(tx: DbTransaction, deps: OpenPageDeps, input: OpenPageInput): Promise<OpenPageResult> {
@@ -73,7 +86,7 @@ async function openOrRepeat(tx: DbTransaction, deps: OpenPageDeps, input: OpenPa
 
   if (input.dedupKey !== null) {
     const [open] = await tx
-      .select({ id: pages.id })
+      .select({ id: pages.id, workflow: pages.workflow, rulesVersion: pages.rulesVersion })
       .from(pages)
       .where(and(eq(pages.source, input.source), eq(pages.dedupKey, input.dedupKey), ne(pages.status, 'resolved')))
       // NO KEY UPDATE: the foreign keys of notifications being written for this page meanwhile need KEY SHARE.
@@ -83,7 +96,7 @@ async function openOrRepeat(tx: DbTransaction, deps: OpenPageDeps, input: OpenPa
       await tx.update(pages).set({ alertCount: sql`${pages.alertCount} + 1` }).where(eq(pages.id, open.id));
       audit.push({ actor, kind: 'alert.repeated', subject: `page:${open.id}`, data: { alert: alertId } });
       await appendAuditEvents(tx, deps.auditKey, audit, at);
-      return { kind: 'repeated', alertId, pageId: open.id };
+      return { kind: 'repeated', alertId, pageId: open.id, workflow: open.workflow, rulesVersion: open.rulesVersion };
     }
   }
 
@@ -102,7 +115,7 @@ async function openOrRepeat(tx: DbTransaction, deps: OpenPageDeps, input: OpenPa
     status: 'open',
     openedAt: at,
   });
-  await insertAlert(tx, deps, input, alertId, pageId, audit);
+  const fields = await insertAlert(tx, deps, input, alertId, pageId, audit);
   audit.push({ actor, kind: 'page.opened', subject: `page:${pageId}`, data: { alert: alertId, workflow: match.workflow, route: match.route, rulesVersion: ruleSet.version.hash, rulesGitCommit: ruleSet.version.gitCommit } });
 
   // Every step due at once fires in this transaction; the escalation row points at the next.
@@ -113,8 +126,8 @@ async function openOrRepeat(tx: DbTransaction, deps: OpenPageDeps, input: OpenPa
   await tx.insert(escalations).values({ pageId, cycle: planned.next?.cycle ?? 0, nextStep: planned.next?.step ?? route.steps.length, dueAt: planned.dueAt });
   audit.push(...planned.events);
   await appendAuditEvents(tx, deps.auditKey, audit, at);
-  const context = { id: pageId, status: 'open' as const, workflow: match.workflow, routeOrder: match.order, rulesVersion: ruleSet.version.hash, openedAt: at, fields: clearFields(input) };
-  return { kind: 'opened', alertId, pageId, send: { rows, pages: new Map([[pageId, context]]) }, nextDueAt: planned.dueAt };
+  const context = { id: pageId, status: 'open' as const, workflow: match.workflow, routeOrder: match.order, rulesVersion: ruleSet.version.hash, openedAt: at, fields };
+  return { kind: 'opened', alertId, pageId, workflow: match.workflow, rulesVersion: ruleSet.version.hash, send: { rows, pages: new Map([[pageId, context]]) }, nextDueAt: planned.dueAt };
 }
 
 /** The alert's fields, PHI apart from the rest. */
@@ -128,9 +141,7 @@ function splitFields(input: OpenPageInput): { clear: Record<string, string | num
   return { clear, phi };
 }
 
-const clearFields = (input: OpenPageInput) => splitFields(input).clear;
-
-async function insertAlert(tx: DbTransaction, deps: OpenPageDeps, input: OpenPageInput, alertId: string, pageId: string, audit: AuditEvent[]): Promise<void> {
+async function insertAlert(tx: DbTransaction, deps: OpenPageDeps, input: OpenPageInput, alertId: string, pageId: string, audit: AuditEvent[]): Promise<Record<string, string | number>> {
   const { clear, phi } = splitFields(input);
   await tx.insert(alerts).values({
     id: alertId,
@@ -143,6 +154,7 @@ async function insertAlert(tx: DbTransaction, deps: OpenPageDeps, input: OpenPag
     pageId,
   });
   audit.push({ actor: `source:${input.source}`, kind: 'alert.received', subject: `alert:${alertId}`, data: { page: pageId, fields: Object.keys(clear).length, phiFields: Object.keys(phi).length } });
+  return clear;
 }
 
 function isUniqueViolation(e: unknown): boolean {

@@ -57,6 +57,17 @@ export interface Outbox {
 export type ClaimedNotification = typeof notifications.$inferSelect;
 type Claimed = ClaimedNotification;
 
+/** The columns a PageContext is read from (pages joined with their opening alert). */
+export const pageContextColumns = {
+  id: pages.id,
+  status: pages.status,
+  workflow: pages.workflow,
+  routeOrder: pages.routeOrder,
+  rulesVersion: pages.rulesVersion,
+  openedAt: pages.openedAt,
+  fields: alerts.fields,
+};
+
 /** Notifications a transaction wrote, claimed, with what their sender needs to know of their pages. */
 export interface SendBatch {
   readonly rows: readonly ClaimedNotification[];
@@ -183,7 +194,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
 
   const loadPages = async (claimed: readonly Claimed[]): Promise<Map<string, PageContext>> => {
     const context = await db
-      .select({ id: pages.id, status: pages.status, workflow: pages.workflow, routeOrder: pages.routeOrder, rulesVersion: pages.rulesVersion, openedAt: pages.openedAt, fields: alerts.fields })
+      .select(pageContextColumns)
       .from(pages)
       .innerJoin(alerts, eq(alerts.id, pages.alertId))
       .where(inArray(pages.id, [...new Set(claimed.map((n) => n.pageId))]));

@@ -72,7 +72,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.use('/v1/alerts', requireToken(tokens, ['source']));
   app.use('/v1/pages/*', requireToken(tokens, ['admin', 'source', 'person']));
   const activeRules = () => deps.rules.active();
-  app.route('/v1/alerts', alertRoutes({ ...deps, rules: activeRules, openPage: (input) => deps.dispatcher.open(input) }));
+  app.route('/v1/alerts', alertRoutes({ ...deps, rules: activeRules, openPage: (input) => deps.dispatcher.open(input), findIdempotent: (source, key) => deps.dispatcher.replay(source, key) }));
   app.route('/v1/pages', pageRoutes({ db, dispatcher: deps.dispatcher }));
   app.route('/v1/rules', rulesRoutes({ rules: deps.rules }));
   app.route('/v1/oncall', onCallRoutes({ ...deps, rules: activeRules }));

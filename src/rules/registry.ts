@@ -103,6 +103,8 @@ export async function createRulesRegistry(deps: RulesRegistryDeps): Promise<Rule
   const unlisten = await deps.database.listen(rulesChannel, () => {
     follow().catch((e: unknown) => deps.log.error(errorFields(e), 'could not follow the active rules version'));
   });
+  // A reload between this replica's start and its listening would otherwise go unheard.
+  await follow();
 
   return {
     active: () => current,

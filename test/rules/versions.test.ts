@@ -47,6 +47,9 @@ describe(`rules versions (${testDriver})`, () => {
     const before = ((await (await t.call('GET', '/v1/rules', t.admin)).json()) as { version: { hash: string } }).version.hash;
     const old = await raise(t, lab);
     expect(old.rulesVersion).toBe(before);
+    const keyedRes = await t.call('POST', '/v1/alerts', lab, critical, { 'Idempotency-Key': 'hl7-1' });
+    expect(keyedRes.status).toBe(202);
+    const keyed = ((await keyedRes.json()) as { page: { id: string } }).page;
 
     edit(dir, ladderFile, voiceAt2m, voiceAt3m);
     const reload = await t.call('POST', '/v1/rules/reload', t.admin);
@@ -58,6 +61,13 @@ describe(`rules versions (${testDriver})`, () => {
 
     const fresh = await raise(t, lab);
     expect(fresh.rulesVersion).toBe(body.version.hash);
+    // A retry of the first alert gets the first answer: its page, routed by the old rules.
+    const retry = await t.call('POST', '/v1/alerts', lab, critical, { 'Idempotency-Key': 'hl7-1' });
+    expect(retry.status).toBe(200);
+    expect(await retry.json()).toMatchObject({ page: { id: keyed.id, workflow: 'critical-results', rulesVersion: before }, repeat: 'replayed' });
+    // Even when what the retry carries would no longer route.
+    const garbled = await t.call('POST', '/v1/alerts', lab, { alert: { flag: 'N' } }, { 'Idempotency-Key': 'hl7-1' });
+    expect(await garbled.json()).toMatchObject({ page: { id: keyed.id, rulesVersion: before } });
     await t.advance(2 * MINUTE);
     expect(voiceCalls(t, old.id)).toHaveLength(1); // the old ladder: voice at 2m
     expect(voiceCalls(t, fresh.id)).toHaveLength(0); // the new one: at 3m

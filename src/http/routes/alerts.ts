@@ -14,14 +14,30 @@ export interface AlertRouteDeps {
   readonly roster: () => RosterLookup;
   readonly clock: () => Date;
   readonly openPage: (input: OpenPageInput) => Promise<OpenPageResult>;
+  readonly findIdempotent: (source: string, key: string) => Promise<OpenPageResult | null>;
 }
 
 export function alertRoutes(deps: AlertRouteDeps): Hono<{ Variables: AuthVariables }> {
   return new Hono<{ Variables: AuthVariables }>().post('/', async (c) => {
+    const answer = (result: OpenPageResult) =>
+      c.json(
+        {
+          alert: { id: result.alertId },
+          page: { id: result.pageId, workflow: result.workflow, rulesVersion: result.rulesVersion },
+          ...(result.kind === 'opened' ? {} : { repeat: result.kind }),
+        },
+        result.kind === 'opened' ? 202 : 200,
+      );
     const source = c.get('holder').name;
     const idempotencyKey = c.req.header('idempotency-key') ?? null;
     if (idempotencyKey !== null && (idempotencyKey.length === 0 || idempotencyKey.length > 200)) {
       throw new HttpError(400, 'invalid_idempotency_key', 'an Idempotency-Key is 1 to 200 characters');
+    }
+    // A retry of a request that was answered before gets that answer again, whatever has
+    // changed since (the rules, the roster, even the body).
+    if (idempotencyKey !== null) {
+      const seen = await deps.findIdempotent(source, idempotencyKey);
+      if (seen !== null) return answer(seen);
     }
     const body = await readJsonBody(c);
     const envelope = parseNativeAlert(body);
@@ -57,11 +73,6 @@ export function alertRoutes(deps: AlertRouteDeps): Hono<{ Variables: AuthVariabl
       roster,
       receivedAt,
     });
-    const answer = {
-      alert: { id: result.alertId },
-      page: { id: result.pageId, workflow: decision.match.workflow, rulesVersion: rules.version.hash },
-      ...(result.kind === 'opened' ? {} : { repeat: result.kind }),
-    };
-    return c.json(answer, result.kind === 'opened' ? 202 : 200);
+    return answer(result);
   });
 }

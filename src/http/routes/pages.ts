@@ -3,7 +3,8 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { Db } from '../../db/index.js';
-import { wasPaged, type Dispatcher } from '../../dispatch/index.js';
+import type { TokenHolder } from '../../auth/tokens.js';
+import { wasPaged, type Dispatcher, type PageView } from '../../dispatch/index.js';
 import type { AuthVariables } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { readJsonBody } from '../json-body.js';
@@ -13,6 +14,18 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 const ackBody = z.object({ via: z.enum(['api', 'app']).default('api') }).strict();
 
 type Env = { Variables: AuthVariables };
+
+/** Whether a page is the holder's business: operations see every page, a clinical system its own, a person those sent to them. */
+async function concerns(db: Db, holder: TokenHolder, view: PageView): Promise<boolean> {
+  switch (holder.kind) {
+    case 'admin':
+      return true;
+    case 'source':
+      return view.page.source === holder.name;
+    case 'person':
+      return wasPaged(db, view.page.id, holder.name);
+  }
+}
 
 function pageIdOf(c: Context<Env>): string {
   const id = c.req.param('id') ?? '';
@@ -26,10 +39,7 @@ export function pageRoutes(deps: { db: Db; dispatcher: Dispatcher }): Hono<Env> 
       const id = pageIdOf(c);
       const view = await deps.dispatcher.view(id);
       if (view === null) throw new HttpError(404, 'unknown_page', `no page ${id}`);
-      const holder = c.get('holder');
-      // Operations see every page; a clinical system its own; a person the pages sent to them.
-      const allowed = holder.kind === 'admin' || (holder.kind === 'source' && view.page.source === holder.name) || (holder.kind === 'person' && (await wasPaged(deps.db, id, holder.name)));
-      if (!allowed) throw new HttpError(403, 'forbidden', 'this page was not sent to you');
+      if (!(await concerns(deps.db, c.get('holder'), view))) throw new HttpError(403, 'forbidden', 'this page was not sent to you');
       return c.json(view);
     })
     .post('/:id/ack', async (c) => {
@@ -56,8 +66,7 @@ export function pageRoutes(deps: { db: Db; dispatcher: Dispatcher }): Hono<Env> 
       const holder = c.get('holder');
       const view = await deps.dispatcher.view(id);
       if (view === null) throw new HttpError(404, 'unknown_page', `no page ${id}`);
-      const allowed = holder.kind === 'admin' || (holder.kind === 'source' && view.page.source === holder.name) || (holder.kind === 'person' && (await wasPaged(deps.db, id, holder.name)));
-      if (!allowed) throw new HttpError(403, 'forbidden', 'only operations, the system that raised the page, or a person it was sent to can resolve it');
+      if (!(await concerns(deps.db, holder, view))) throw new HttpError(403, 'forbidden', 'only operations, the system that raised the page, or a person it was sent to can resolve it');
       const result = await deps.dispatcher.resolve({ pageId: id, by: `${holder.kind}:${holder.name}` });
       if (result.kind === 'not-found') throw new HttpError(404, 'unknown_page', `no page ${id}`);
       return c.json({ page: { id, status: 'resolved' }, resolution: { at: result.at, by: result.by }, alreadyResolved: result.kind === 'already-resolved' });
