@@ -74,21 +74,26 @@ export async function freshDatabase(): Promise<Database> {
   try {
     template ??= ensureTemplate(admin);
     const source = await template;
-    const name = `pagerless_test_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-    await admin.unsafe(`create database "${name}" template "${source}"`);
-    const database = await openDatabase({ driver: 'postgres', url: withDatabase(testDatabaseUrl, name), maxConnections: 4 });
-    return {
-      ...database,
-      async close() {
-        await database.close();
-        const cleanup = postgres(testDatabaseUrl!, { max: 1, onnotice: () => {} });
-        await cleanup.unsafe(`drop database if exists "${name}" with (force)`);
-        await cleanup.end();
-      },
-    };
+    return await createTestDatabase(admin, 'pagerless_test', source);
   } finally {
     await admin.end();
   }
+}
+
+/** A new PostgreSQL database (a copy of `template`, or empty), opened, and dropped when it is closed. */
+async function createTestDatabase(admin: postgres.Sql, prefix: string, template: string | null): Promise<Database> {
+  const name = `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  await admin.unsafe(`create database "${name}"${template === null ? '' : ` template "${template}"`}`);
+  const database = await openDatabase({ driver: 'postgres', url: withDatabase(testDatabaseUrl!, name), maxConnections: 4 });
+  return {
+    ...database,
+    async close() {
+      await database.close();
+      const cleanup = postgres(testDatabaseUrl!, { max: 1, onnotice: () => {} });
+      await cleanup.unsafe(`drop database if exists "${name}" with (force)`);
+      await cleanup.end();
+    },
+  };
 }
 
 /**
@@ -122,20 +127,9 @@ export async function migrateUpTo(database: Database, last: number): Promise<voi
 export async function emptyDatabase(): Promise<Database> {
   if (testDatabaseUrl === undefined) return openDatabase({ driver: 'pglite', dataDir: null });
   const admin = postgres(testDatabaseUrl, { max: 1, onnotice: () => {} });
-  const name = `pagerless_empty_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   try {
-    await admin.unsafe(`create database "${name}"`);
+    return await createTestDatabase(admin, 'pagerless_empty', null);
   } finally {
     await admin.end();
   }
-  const database = await openDatabase({ driver: 'postgres', url: withDatabase(testDatabaseUrl, name), maxConnections: 4 });
-  return {
-    ...database,
-    async close() {
-      await database.close();
-      const cleanup = postgres(testDatabaseUrl!, { max: 1, onnotice: () => {} });
-      await cleanup.unsafe(`drop database if exists "${name}" with (force)`);
-      await cleanup.end();
-    },
-  };
 }
