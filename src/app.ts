@@ -67,7 +67,7 @@ export class StartupError extends Error {}
 
 /** How far ahead the on-call index holds shifts; rebuilt after every import, here or on another replica. */
 const indexWindowMs = { back: 2 * 86_400_000, ahead: 35 * 86_400_000 };
-/** NOTIFY channel: a replica imported a roster; every replica rebuilds its on-call index. */
+/** NOTIFY channel: a replica imported a roster (the payload names the replica); the others rebuild their on-call index. */
 const rosterChannel = 'pagerless_roster';
 
 export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
@@ -121,7 +121,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
         outcome.status === 'imported' ? { ...outcome.counts } : outcome.status === 'rejected' ? { problems: outcome.problems.length } : {};
       await database.db.transaction(async (tx) => {
         await appendAudit(tx, auditKey, { actor: 'system', kind: `roster.${outcome.status}`, subject: `roster:${outcome.source}`, data }, deps.clock());
-        if (outcome.status === 'imported') await notify(tx, rosterChannel, outcome.source);
+        if (outcome.status === 'imported') await notify(tx, rosterChannel, config.replica);
       });
       if (outcome.status === 'imported') await rebuildIndex();
       if (outcome.status === 'rejected') log.warn({ source: outcome.source, problems: describeProblems(outcome.problems).split('\n').length }, 'roster rejected');
@@ -135,8 +135,10 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     const refreshRosters = async (): Promise<void> => {
       for (const outcome of await refreshDueSources({ database, config: sources, now: deps.clock })) await afterImport(outcome);
     };
-    // Another replica's import: the roster changed under this replica's index.
-    const unlistenRoster = await database.listen(rosterChannel, () => {
+    // Another replica's import: the roster changed under this replica's index (its own imports
+    // rebuilt it already).
+    const unlistenRoster = await database.listen(rosterChannel, (replica) => {
+      if (replica === config.replica) return;
       rebuildIndex().catch((e: unknown) => log.error(errorFields(e), 'could not rebuild the on-call index'));
     });
     stops.push(unlistenRoster);

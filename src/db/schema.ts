@@ -176,8 +176,6 @@ export const pages = pgTable(
     acknowledgedBy: text('acknowledged_by'),
     /** How they did: `api`, `app`, `push`, `sms`, `voice`. */
     acknowledgedVia: text('acknowledged_via'),
-    /** Time from the page opening to the acknowledgement: the figure pager retirement is judged by. */
-    acknowledgedAfterMs: integer('acknowledged_after_ms'),
     resolvedAt: instant('resolved_at'),
     /** Who resolved it: `person:<id>`, `source:<name>`, `admin:<name>`. */
     resolvedBy: text('resolved_by'),

@@ -3,10 +3,11 @@
 // without it still fire, as the rules say. Resolving ends everything still to come.
 import { and, eq, inArray } from 'drizzle-orm';
 import { appendAuditEvents, type AuditEvent } from '../audit/index.js';
+import type { TokenHolder } from '../auth/tokens.js';
 import type { Db, DbTransaction } from '../db/index.js';
 import { tables } from '../db/index.js';
 import type { RulesRegistry } from '../rules/index.js';
-import { nextFiring } from './ladder.js';
+import { nextFiring, storedPosition } from './ladder.js';
 import type { DispatchMetrics } from './metrics.js';
 import { dueAtOf } from './steps.js';
 
@@ -27,6 +28,7 @@ export interface Acknowledgement {
   readonly by: string;
   readonly via: string;
   readonly at: Date;
+  /** From the page opening to the acknowledgement: the figure pager retirement is judged by. */
   readonly afterMs: number;
 }
 
@@ -39,7 +41,15 @@ export type AckResult =
   | { readonly kind: 'not-paged' }
   | { readonly kind: 'resolved' };
 
-export type ResolveResult = { readonly kind: 'resolved'; readonly at: Date; readonly by: string } | { readonly kind: 'already-resolved'; readonly at: Date; readonly by: string } | { readonly kind: 'not-found' };
+export type ResolveResult =
+  | { readonly kind: 'resolved'; readonly at: Date; readonly by: string }
+  | { readonly kind: 'already-resolved'; readonly at: Date; readonly by: string }
+  | { readonly kind: 'not-found' }
+  /** Only operations, the system that raised the page, or a person it was sent to may resolve it. */
+  | { readonly kind: 'forbidden' };
+
+/** Who resolves: operations, a clinical system, or a person, as their token says. */
+export type Resolver = TokenHolder;
 
 type PageRow = typeof pages.$inferSelect;
 
@@ -60,8 +70,10 @@ export async function wasPaged(db: Db | DbTransaction, pageId: string, personId:
   return row !== undefined;
 }
 
-function acknowledgementOf(page: PageRow): Acknowledgement {
-  return { by: page.acknowledgedBy!, via: page.acknowledgedVia!, at: page.acknowledgedAt!, afterMs: page.acknowledgedAfterMs! };
+/** A page's acknowledgement, or null when nobody has acknowledged it. */
+export function acknowledgementOf(page: PageRow): Acknowledgement | null {
+  if (page.acknowledgedAt === null) return null;
+  return { by: page.acknowledgedBy!, via: page.acknowledgedVia ?? 'api', at: page.acknowledgedAt, afterMs: Math.max(0, page.acknowledgedAt.getTime() - page.openedAt.getTime()) };
 }
 
 export async function acknowledgePage(deps: AckDeps, input: { readonly pageId: string; readonly personId: string; readonly via: AckVia }): Promise<AckResult> {
@@ -73,13 +85,14 @@ export async function acknowledgePage(deps: AckDeps, input: { readonly pageId: s
       case 'resolved':
         return { kind: 'resolved' };
       case 'acknowledged':
-        return { kind: 'already-acknowledged', acknowledgement: acknowledgementOf(page) };
+        return { kind: 'already-acknowledged', acknowledgement: acknowledgementOf(page)! };
       case 'open':
         break;
     }
     const at = deps.clock();
-    const afterMs = Math.max(0, at.getTime() - page.openedAt.getTime());
-    await tx.update(pages).set({ status: 'acknowledged', acknowledgedAt: at, acknowledgedBy: input.personId, acknowledgedVia: input.via, acknowledgedAfterMs: afterMs }).where(eq(pages.id, page.id));
+    const acknowledged = { ...page, acknowledgedAt: at, acknowledgedBy: input.personId, acknowledgedVia: input.via };
+    const acknowledgement = acknowledgementOf(acknowledged)!;
+    await tx.update(pages).set({ status: 'acknowledged', acknowledgedAt: at, acknowledgedBy: input.personId, acknowledgedVia: input.via }).where(eq(pages.id, page.id));
 
     const ruleSet = await deps.rules.byVersion(page.rulesVersion, tx);
     const route = ruleSet.routes[page.routeOrder]!;
@@ -90,7 +103,7 @@ export async function acknowledgePage(deps: AckDeps, input: { readonly pageId: s
       const dueAt = next === null ? null : dueAtOf(ruleSet, { ...page, acknowledged: true }, next);
       await tx
         .update(escalations)
-        .set({ cycle: next?.cycle ?? escalation.cycle, nextStep: next?.step ?? route.steps.length, dueAt })
+        .set({ ...storedPosition(route, next, escalation.cycle), dueAt })
         .where(eq(escalations.pageId, page.id));
       audit.push({ actor: 'system', kind: next === null ? 'escalation.stopped' : 'escalation.narrowed', subject: `page:${page.id}`, data: { reason: 'acknowledged', ...(next === null ? {} : { cycle: next.cycle, step: next.step }) } });
     }
@@ -103,30 +116,44 @@ export async function acknowledgePage(deps: AckDeps, input: { readonly pageId: s
             .set({ status: 'cancelled', error: 'the page was acknowledged', updatedAt: at })
             .where(and(eq(notifications.pageId, page.id), eq(notifications.status, 'queued'), inArray(notifications.step, ackedSteps)))
             .returning({ id: notifications.id });
-    audit.unshift({ actor: `person:${input.personId}`, kind: 'page.acknowledged', subject: `page:${page.id}`, data: { via: input.via, afterMs, cancelled: cancelled.length } });
+    audit.unshift({ actor: `person:${input.personId}`, kind: 'page.acknowledged', subject: `page:${page.id}`, data: { via: input.via, afterMs: acknowledgement.afterMs, cancelled: cancelled.length } });
     await appendAuditEvents(tx, deps.auditKey, audit, at);
-    return { kind: 'acknowledged', acknowledgement: { by: input.personId, via: input.via, at, afterMs }, workflow: page.workflow };
+    return { kind: 'acknowledged', acknowledgement, workflow: page.workflow };
   });
   if (result.kind === 'acknowledged') deps.metrics.acknowledgements.inc({ workflow: result.workflow ?? '', via: input.via });
   return result;
 }
 
+/** Whether a page is this holder's business: operations see every page, a clinical system its own, a person those sent to them. */
+export async function concerns(db: Db | DbTransaction, holder: Resolver, page: { readonly id: string; readonly source: string }): Promise<boolean> {
+  switch (holder.kind) {
+    case 'admin':
+      return true;
+    case 'source':
+      return page.source === holder.name;
+    case 'person':
+      return wasPaged(db, page.id, holder.name);
+  }
+}
+
 /** Resolves a page (the condition is dealt with): nothing more is sent or fired for it. */
-export async function resolvePage(deps: Omit<AckDeps, 'rules' | 'metrics'>, input: { readonly pageId: string; readonly by: string }): Promise<ResolveResult> {
+export async function resolvePage(deps: Omit<AckDeps, 'rules' | 'metrics'>, input: { readonly pageId: string; readonly by: Resolver }): Promise<ResolveResult> {
   return deps.db.transaction(async (tx): Promise<ResolveResult> => {
     const page = await lockPage(tx, input.pageId);
     if (page === undefined) return { kind: 'not-found' };
+    if (!(await concerns(tx, input.by, page))) return { kind: 'forbidden' };
     if (page.status === 'resolved') return { kind: 'already-resolved', at: page.resolvedAt!, by: page.resolvedBy! };
     const at = deps.clock();
-    await tx.update(pages).set({ status: 'resolved', resolvedAt: at, resolvedBy: input.by }).where(eq(pages.id, page.id));
+    const by = `${input.by.kind}:${input.by.name}`;
+    await tx.update(pages).set({ status: 'resolved', resolvedAt: at, resolvedBy: by }).where(eq(pages.id, page.id));
     await tx.update(escalations).set({ dueAt: null }).where(eq(escalations.pageId, page.id));
     const cancelled = await tx
       .update(notifications)
       .set({ status: 'cancelled', error: 'the page was resolved', updatedAt: at })
       .where(and(eq(notifications.pageId, page.id), eq(notifications.status, 'queued')))
       .returning({ id: notifications.id });
-    await appendAuditEvents(tx, deps.auditKey, [{ actor: input.by, kind: 'page.resolved', subject: `page:${page.id}`, data: { previously: page.status, cancelled: cancelled.length } }], at);
-    return { kind: 'resolved', at, by: input.by };
+    await appendAuditEvents(tx, deps.auditKey, [{ actor: by, kind: 'page.resolved', subject: `page:${page.id}`, data: { previously: page.status, cancelled: cancelled.length } }], at);
+    return { kind: 'resolved', at, by };
   });
 }
 

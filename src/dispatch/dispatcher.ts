@@ -5,7 +5,7 @@ import type { RosterLookup } from '../../grammar/index.js';
 import type { ChannelSet } from '../channels/index.js';
 import type { Database } from '../db/index.js';
 import type { RulesRegistry } from '../rules/index.js';
-import { acknowledgePage, resolvePage, type AckResult, type AckVia, type ResolveResult } from './acknowledge.js';
+import { acknowledgePage, resolvePage, type AckResult, type AckVia, type ResolveResult, type Resolver } from './acknowledge.js';
 import { createDispatchEngine, type DispatchEngine, type Timers } from './engine.js';
 import { createEscalator } from './escalations.js';
 import type { DispatchMetrics } from './metrics.js';
@@ -43,7 +43,7 @@ export const defaultTuning: DispatchTuning = { pollMs: 1_000, leaseMs: 30_000, b
 export interface Dispatcher {
   open(input: OpenPageInput): Promise<OpenPageResult>;
   acknowledge(input: { readonly pageId: string; readonly personId: string; readonly via: AckVia }): Promise<AckResult>;
-  resolve(input: { readonly pageId: string; readonly by: string }): Promise<ResolveResult>;
+  resolve(input: { readonly pageId: string; readonly by: Resolver }): Promise<ResolveResult>;
   view(pageId: string): Promise<PageView | null>;
   /** What the alert a source sent with this Idempotency-Key opened or was counted on; null when the key is new. */
   replay(source: string, idempotencyKey: string): Promise<OpenPageResult | null>;

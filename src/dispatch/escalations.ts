@@ -11,6 +11,7 @@ import { tables } from '../db/index.js';
 import type { RulesRegistry } from '../rules/index.js';
 import type { DispatchMetrics } from './metrics.js';
 import { pageContextColumns, type PageContext, type SendBatch } from './outbox.js';
+import { storedPosition } from './ladder.js';
 import { planDueSteps, queueNotifications, type NotificationRow } from './steps.js';
 import { errorFields } from '../log-fields.js';
 
@@ -46,7 +47,7 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
   const { db } = deps;
 
   /** One batch of due ladders in one transaction: claimed, planned, written together. */
-  const fireBatch = async (): Promise<{ claimed: number; send: SendBatch }> => {
+  const fireBatch = async (): Promise<{ fired: number; send: SendBatch }> => {
     const now = deps.clock();
     const lateness: number[] = [];
     const result = await db.transaction(async (tx) => {
@@ -70,18 +71,17 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
           rows.push(...planned.rows);
           audit.push(...planned.events);
           lateness.push(...planned.lateMs);
-          moves.push({ pageId: row.id, cycle: planned.next?.cycle ?? row.cycle, nextStep: planned.next?.step ?? ruleSet.routes[row.routeOrder]!.steps.length, dueAt: planned.dueAt });
+          moves.push({ pageId: row.id, ...storedPosition(ruleSet.routes[row.routeOrder]!, planned.next, row.cycle), dueAt: planned.dueAt });
         } catch (e) {
           // Planning is pure, so one page that cannot be planned leaves the rest of the batch alone.
           deps.log.error({ page: row.id, ...errorFields(e) }, 'could not fire an escalation step; trying again later');
           moves.push({ pageId: row.id, cycle: row.cycle, nextStep: row.nextStep, dueAt: new Date(now.getTime() + failedStepRetryMs) });
         }
       }
-      const claimed = await queueNotifications(tx, rows);
+      const queued = await queueNotifications(tx, rows);
       await moveEscalations(tx, moves);
       await appendAuditEvents(tx, deps.auditKey, audit, now);
-      const context = new Map<string, PageContext>(due.map((d) => [d.id, d]));
-      return { claimed: due.length, send: { rows: claimed, pages: context } };
+      return { fired: due.length, send: { rows: queued, pages: new Map<string, PageContext>(due.map((d) => [d.id, d])) } };
     });
     for (const ms of lateness) deps.metrics.escalationLateness.observe(ms / 1000);
     return result;
@@ -92,9 +92,9 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
       let moved = 0;
       for (;;) {
         const batch = await fireBatch();
-        moved += batch.claimed;
+        moved += batch.fired;
         if (batch.send.rows.length > 0) onQueued(batch.send);
-        if (batch.claimed < deps.batchSize) return moved;
+        if (batch.fired < deps.batchSize) return moved;
       }
     },
     async nextDueAt() {

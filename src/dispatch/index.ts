@@ -1,5 +1,5 @@
 // The dispatch core: opening pages, the outbox, escalation, acknowledgement. What other folders import.
-export { acknowledgePage, resolvePage, wasPaged, type AckResult, type AckVia, type Acknowledgement, type ResolveResult } from './acknowledge.js';
+export { acknowledgePage, concerns, resolvePage, wasPaged, type AckResult, type AckVia, type Acknowledgement, type ResolveResult, type Resolver } from './acknowledge.js';
 export { createDispatchEngine, type DispatchEngine, type Timers } from './engine.js';
 export { createEscalator, type Escalator } from './escalations.js';
 export { createDispatchMetrics, type DispatchMetrics } from './metrics.js';

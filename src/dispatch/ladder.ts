@@ -13,9 +13,29 @@ export function offsetOf(route: CompiledRoute, p: LadderPosition): number {
   return p.cycle * (route.repeat?.everyMs ?? 0) + route.steps[p.step]!.delayMs;
 }
 
+/**
+ * What the escalation row stores for where a ladder stands: the next position, or, once it has
+ * run out, one past its last step in the cycle it ended in (the row's due instant is null then).
+ */
+export function storedPosition(route: CompiledRoute, next: LadderPosition | null, endedInCycle: number): { cycle: number; nextStep: number } {
+  return next === null ? { cycle: endedInCycle, nextStep: route.steps.length } : { cycle: next.cycle, nextStep: next.step };
+}
+
 /** The first position of a ladder, or null for a route without steps. */
 export function firstPosition(route: CompiledRoute): LadderPosition | null {
   return route.steps.length === 0 ? null : { cycle: 0, step: 0 };
+}
+
+/**
+ * Where a ladder due at `p` resumes `elapsedMs` after the page opened: at `p`, unless it is
+ * behind by more than a repeat interval (the gateway was down), when it resumes at the start of
+ * the latest repeat that has begun; the earlier cycles' steps would only page the same people
+ * again, all at once. Returns `p` itself when it resumes there.
+ */
+export function resumeFrom(route: CompiledRoute, p: LadderPosition, elapsedMs: number, acknowledged: boolean): LadderPosition {
+  if (route.repeat === null || acknowledged || elapsedMs - offsetOf(route, p) <= route.repeat.everyMs) return p;
+  const latest = Math.min(route.repeat.times, Math.floor((elapsedMs - route.steps[0]!.delayMs) / route.repeat.everyMs));
+  return latest > p.cycle ? { cycle: latest, step: 0 } : p;
 }
 
 /**

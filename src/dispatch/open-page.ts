@@ -7,7 +7,7 @@ import type { AlertRecord, RosterLookup, RouteMatch, RuleSet } from '../../gramm
 import { appendAuditEvents, type AuditEvent } from '../audit/index.js';
 import type { Db, DbTransaction } from '../db/index.js';
 import { tables } from '../db/index.js';
-import { firstPosition } from './ladder.js';
+import { firstPosition, storedPosition } from './ladder.js';
 import type { SendBatch } from './outbox.js';
 import { sealPhi } from './phi-vault.js';
 import { planDueSteps, queueNotifications } from './steps.js';
@@ -123,7 +123,7 @@ async function openOrRepeat(tx: DbTransaction, deps: OpenPageDeps, input: OpenPa
   const route = ruleSet.routes[match.order]!;
   const planned = planDueSteps(page, firstPosition(route), at, { ruleSet, roster: input.roster, leaseMs: deps.leaseMs });
   const rows = await queueNotifications(tx, planned.rows);
-  await tx.insert(escalations).values({ pageId, cycle: planned.next?.cycle ?? 0, nextStep: planned.next?.step ?? route.steps.length, dueAt: planned.dueAt });
+  await tx.insert(escalations).values({ pageId, ...storedPosition(route, planned.next, 0), dueAt: planned.dueAt });
   audit.push(...planned.events);
   await appendAuditEvents(tx, deps.auditKey, audit, at);
   const context = { id: pageId, status: 'open' as const, workflow: match.workflow, routeOrder: match.order, rulesVersion: ruleSet.version.hash, openedAt: at, fields };

@@ -56,6 +56,8 @@ export interface Outbox {
 /** An outbox row this process holds the lease of: it is the one to send it. */
 export type ClaimedNotification = typeof notifications.$inferSelect;
 type Claimed = ClaimedNotification;
+/** What became of one send: the channel's answer, or cancelled before it was sent. */
+type SendResult = DeliveryResult | { readonly status: 'cancelled'; readonly reason: string };
 
 /** The columns a PageContext is read from (pages joined with their opening alert). */
 export const pageContextColumns = {
@@ -99,7 +101,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       .returning();
   };
 
-  type Outcome = { readonly n: Claimed; readonly result: DeliveryResult | { status: 'cancelled'; reason: string }; readonly handedAt: Date | null };
+  type Outcome = { readonly n: Claimed; readonly result: SendResult; readonly handedAt: Date | null };
 
   /**
    * Records outcomes and audits them, in one transaction and one UPDATE. An outcome is written
@@ -241,14 +243,12 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       }
     },
     async nextDueAt() {
-      const [row] = await db
-        .select({
-          queued: sql<string | null>`(select min(${notifications.nextAttemptAt}) from ${notifications} where ${notifications.status} = 'queued')`,
-          leased: sql<string | null>`(select min(${notifications.leaseUntil}) from ${notifications} where ${notifications.status} = 'sending')`,
-        })
-        .from(sql`(select 1) as one`);
-      const times = [row?.queued, row?.leased].filter((t): t is string => t !== null && t !== undefined).map((t) => new Date(t).getTime());
-      return times.length === 0 ? null : new Date(Math.min(...times));
+      // The earliest retry or lease, each read from its own partial index.
+      const result = await db.execute(sql`select least(
+          (select min(${notifications.nextAttemptAt}) from ${notifications} where ${notifications.status} = 'queued'),
+          (select min(${notifications.leaseUntil}) from ${notifications} where ${notifications.status} = 'sending')) as at`);
+      const at = rowsOf<{ at: string | Date | null }>(result)[0]?.at ?? null;
+      return at === null ? null : new Date(at);
     },
   };
 }
@@ -258,7 +258,7 @@ type ResultColumns =
   | { readonly status: 'queued'; readonly providerId?: undefined; readonly error: string; readonly nextAttemptAt: Date }
   | { readonly status: 'failed' | 'cancelled'; readonly providerId?: undefined; readonly error: string };
 
-function resultColumns(n: Claimed, result: DeliveryResult | { status: 'cancelled'; reason: string }, now: Date, retry: RetryPolicy): ResultColumns {
+function resultColumns(n: Claimed, result: SendResult, now: Date, retry: RetryPolicy): ResultColumns {
   switch (result.status) {
     case 'sent':
       return { status: 'sent', providerId: result.providerId, error: null, sentAt: now };

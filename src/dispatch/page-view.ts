@@ -4,13 +4,14 @@ import { asc, eq } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
 import type { AuditData } from '../db/schema.js';
+import { acknowledgementOf, type Acknowledgement } from './acknowledge.js';
 
 const { pages, escalations, notifications, auditEvents } = tables;
 
 export type PageState =
   | { readonly status: 'open' }
-  | { readonly status: 'acknowledged'; readonly by: string; readonly via: string; readonly at: Date; readonly afterMs: number }
-  | { readonly status: 'resolved'; readonly by: string; readonly at: Date; readonly acknowledged: { readonly by: string; readonly via: string; readonly at: Date; readonly afterMs: number } | null };
+  | ({ readonly status: 'acknowledged' } & Acknowledgement)
+  | { readonly status: 'resolved'; readonly by: string; readonly at: Date; readonly acknowledged: Acknowledgement | null };
 
 export type DeliveryState =
   | { readonly status: 'queued'; readonly attempts: number; readonly nextAttemptAt: Date; readonly lastError: string | null }
@@ -87,7 +88,7 @@ export async function loadPageView(db: Db, pageId: string): Promise<PageView | n
 }
 
 function stateOf(page: PageRow): PageState {
-  const acknowledged = page.acknowledgedAt === null ? null : { by: page.acknowledgedBy!, via: page.acknowledgedVia ?? 'api', at: page.acknowledgedAt, afterMs: page.acknowledgedAfterMs ?? 0 };
+  const acknowledged = acknowledgementOf(page);
   switch (page.status) {
     case 'open':
       return { status: 'open' };

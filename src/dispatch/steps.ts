@@ -6,7 +6,7 @@ import type { RosterLookup, RuleSet } from '../../grammar/index.js';
 import type { AuditEvent } from '../audit/index.js';
 import type { DbTransaction } from '../db/index.js';
 import { tables } from '../db/index.js';
-import { offsetOf, positionAfter, type LadderPosition } from './ladder.js';
+import { offsetOf, positionAfter, resumeFrom, type LadderPosition } from './ladder.js';
 import type { ClaimedNotification } from './outbox.js';
 
 /** What planning needs to know of a page. */
@@ -53,15 +53,9 @@ export function planDueSteps(page: LadderPage, from: LadderPosition | null, now:
   const rows: NotificationRow[] = [];
   const events: AuditEvent[] = [];
   const lateMs: number[] = [];
-  let position = from;
-  // A ladder behind by more than a repeat interval (the gateway was down) catches up from the
-  // latest repeat that has begun: the earlier cycles' steps would only page the same people
-  // again, all at once.
-  const latest = position === null ? null : latestStartedCycle(route, now.getTime() - page.openedAt.getTime());
-  const behindMs = position === null ? 0 : now.getTime() - dueAtOf(ctx.ruleSet, page, position).getTime();
-  if (position !== null && latest !== null && !page.acknowledged && latest > position.cycle && behindMs > route.repeat!.everyMs) {
-    events.push({ actor: 'system', kind: 'step.skipped', subject, data: { cycle: position.cycle, step: position.step, untilCycle: latest, reason: 'behind: a later repeat has begun' } });
-    position = { cycle: latest, step: 0 };
+  let position = from === null ? null : resumeFrom(route, from, now.getTime() - page.openedAt.getTime(), page.acknowledged);
+  if (from !== null && position !== from) {
+    events.push({ actor: 'system', kind: 'step.skipped', subject, data: { cycle: from.cycle, step: from.step, untilCycle: position!.cycle, reason: 'behind: a later repeat has begun' } });
   }
   while (position !== null) {
     const dueAt = dueAtOf(ctx.ruleSet, page, position);
@@ -104,14 +98,6 @@ export function planDueSteps(page: LadderPage, from: LadderPosition | null, now:
     position = positionAfter(route, position, page.acknowledged);
   }
   return { next: position, dueAt: position === null ? null : dueAtOf(ctx.ruleSet, page, position), rows, events, lateMs };
-}
-
-/** The last cycle of a route's ladder that has begun `elapsedMs` after the page opened, or null without repeats. */
-function latestStartedCycle(route: RuleSet['routes'][number], elapsedMs: number): number | null {
-  if (route.repeat === null) return null;
-  const first = route.steps[0]!.delayMs;
-  if (elapsedMs < first) return 0;
-  return Math.min(route.repeat.times, Math.floor((elapsedMs - first) / route.repeat.everyMs));
 }
 
 /** Writes planned outbox rows (one statement, whatever the number of pages), claimed by this process to send. */

@@ -12,7 +12,8 @@ import { errorFields } from '../log-fields.js';
 const rulesChannel = 'pagerless_rules';
 
 export type ReloadOutcome =
-  | { readonly status: 'activated'; readonly version: RulesVersion; readonly previous: string }
+  /** `previous` is null when there was no active version yet. */
+  | { readonly status: 'activated'; readonly version: RulesVersion; readonly previous: string | null }
   | { readonly status: 'unchanged'; readonly version: RulesVersion }
   | { readonly status: 'refused'; readonly diagnostics: readonly Diagnostic[]; readonly sources: ReadonlyMap<string, string>; readonly active: RulesVersion };
 
@@ -60,7 +61,7 @@ export async function createRulesRegistry(deps: RulesRegistryDeps): Promise<Rule
     return { files, result: compileSources(files, { ...compileOptions(), ...gitState(deps.rulesDir) }) };
   };
 
-  /** Stores and activates a compiled version; true when it replaced another. */
+  /** Stores a compiled version and makes it the active one; returns the version active before (null: none). */
   const activate = async (ruleSet: RuleSet, files: readonly SourceFile[], by: string): Promise<string | null> => {
     const at = deps.clock();
     const previous = await db.transaction(async (tx) => {
@@ -116,7 +117,7 @@ export async function createRulesRegistry(deps: RulesRegistryDeps): Promise<Rule
       const previous = await activate(result.ruleSet, files, by);
       const changed = previous !== result.ruleSet.version.hash;
       current = result.ruleSet;
-      return changed ? { status: 'activated', version: current.version, previous: previous ?? '' } : { status: 'unchanged', version: current.version };
+      return changed ? { status: 'activated', version: current.version, previous } : { status: 'unchanged', version: current.version };
     },
     stop: unlisten,
   };

@@ -1,6 +1,6 @@
 // Where a ladder goes next: steps in order, the repeats, and what acknowledgement leaves.
 import { describe, expect, it } from 'vitest';
-import { firstPosition, nextFiring, offsetOf, positionAfter, type LadderPosition } from '../../src/dispatch/ladder.js';
+import { firstPosition, nextFiring, offsetOf, positionAfter, resumeFrom, type LadderPosition } from '../../src/dispatch/ladder.js';
 import { compileOk } from '../support/rules.js';
 
 const rules = compileOk(`
@@ -43,5 +43,14 @@ describe('the escalation ladder', () => {
     expect(nextFiring(ladder, { cycle: 1, step: 0 }, true)).toEqual({ cycle: 1, step: 0 });
     expect(walk(true, { cycle: 1, step: 0 })).toEqual(['1.0@10m', '1.2@14m']);
     expect(nextFiring(ladder, { cycle: 0, step: 1 }, false)).toEqual({ cycle: 0, step: 1 });
+  });
+
+  it('after an outage resumes where it was, unless a repeat interval behind: then at the latest repeat begun', () => {
+    const minute = 60_000;
+    const at = { cycle: 0, step: 1 }; // due at 2m
+    expect(resumeFrom(ladder, at, 11 * minute, false)).toBe(at); // 9 minutes behind: within the 10-minute repeat
+    expect(resumeFrom(ladder, at, 25 * minute, false)).toEqual({ cycle: 2, step: 0 });
+    expect(resumeFrom(ladder, at, 25 * minute, true)).toBe(at); // acknowledged: no repeats to skip to
+    expect(resumeFrom(rules.routes[1]!, { cycle: 0, step: 0 }, 60 * minute, false)).toEqual({ cycle: 0, step: 0 });
   });
 });

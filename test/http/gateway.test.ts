@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { startGateway, StartupError } from '../../src/app.js';
 import { verifyAudit } from '../../src/audit/index.js';
 import { ConfigError, configFromEnv } from '../../src/config.js';
@@ -101,6 +101,20 @@ describe(`the gateway over HTTP (${testDriver})`, () => {
     const audit = await verifyAudit(g.database.db, auditKey);
     expect(audit).toMatchObject({ ok: true });
     expect(audit.checked).toBeGreaterThanOrEqual(6);
+  });
+});
+
+describe(`rosters across replicas (${testDriver})`, () => {
+  it('a roster pushed to one replica is who the others say is on call', async () => {
+    const a = await start({ at: now, env: { PAGERLESS_REPLICA: 'replica-a' } });
+    const b = await start({ at: now, env: { PAGERLESS_REPLICA: 'replica-b' }, database: a.g.database, keys: a, deps: { clock: a.clock } });
+    const header = 'Staff ID,Name,Phone,Service,Shift,Date,Start,End,Type\n';
+    const put = await a.call('PUT', '/v1/rosters/amion', a.admin, `${header}A-9,Dr New,3125550199,Hospitalist,Night,2026-10-31,1900,0700,\n`, { 'Content-Type': 'text/csv' });
+    expect(put.status).toBe(200);
+    await vi.waitFor(async () => {
+      const answer = await json(b.call('GET', '/v1/oncall?role=ordering-provider', a.admin));
+      expect(answer.people.map((p) => p.name)).toEqual(['Dr New']);
+    });
   });
 });
 

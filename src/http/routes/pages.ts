@@ -3,8 +3,7 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { Db } from '../../db/index.js';
-import type { TokenHolder } from '../../auth/tokens.js';
-import { wasPaged, type Dispatcher, type PageView } from '../../dispatch/index.js';
+import { concerns, type Dispatcher } from '../../dispatch/index.js';
 import type { AuthVariables } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { readJsonBody } from '../json-body.js';
@@ -14,18 +13,6 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 const ackBody = z.object({ via: z.enum(['api', 'app']).default('api') }).strict();
 
 type Env = { Variables: AuthVariables };
-
-/** Whether a page is the holder's business: operations see every page, a clinical system its own, a person those sent to them. */
-async function concerns(db: Db, holder: TokenHolder, view: PageView): Promise<boolean> {
-  switch (holder.kind) {
-    case 'admin':
-      return true;
-    case 'source':
-      return view.page.source === holder.name;
-    case 'person':
-      return wasPaged(db, view.page.id, holder.name);
-  }
-}
 
 function pageIdOf(c: Context<Env>): string {
   const id = c.req.param('id') ?? '';
@@ -39,7 +26,7 @@ export function pageRoutes(deps: { db: Db; dispatcher: Dispatcher }): Hono<Env> 
       const id = pageIdOf(c);
       const view = await deps.dispatcher.view(id);
       if (view === null) throw new HttpError(404, 'unknown_page', `no page ${id}`);
-      if (!(await concerns(deps.db, c.get('holder'), view))) throw new HttpError(403, 'forbidden', 'this page was not sent to you');
+      if (!(await concerns(deps.db, c.get('holder'), view.page))) throw new HttpError(403, 'forbidden', 'this page was not sent to you');
       return c.json(view);
     })
     .post('/:id/ack', async (c) => {
@@ -63,12 +50,9 @@ export function pageRoutes(deps: { db: Db; dispatcher: Dispatcher }): Hono<Env> 
     })
     .post('/:id/resolve', async (c) => {
       const id = pageIdOf(c);
-      const holder = c.get('holder');
-      const view = await deps.dispatcher.view(id);
-      if (view === null) throw new HttpError(404, 'unknown_page', `no page ${id}`);
-      if (!(await concerns(deps.db, holder, view))) throw new HttpError(403, 'forbidden', 'only operations, the system that raised the page, or a person it was sent to can resolve it');
-      const result = await deps.dispatcher.resolve({ pageId: id, by: `${holder.kind}:${holder.name}` });
+      const result = await deps.dispatcher.resolve({ pageId: id, by: c.get('holder') });
       if (result.kind === 'not-found') throw new HttpError(404, 'unknown_page', `no page ${id}`);
+      if (result.kind === 'forbidden') throw new HttpError(403, 'forbidden', 'only operations, the system that raised the page, or a person it was sent to can resolve it');
       return c.json({ page: { id, status: 'resolved' }, resolution: { at: result.at, by: result.by }, alreadyResolved: result.kind === 'already-resolved' });
     });
 }

@@ -28,7 +28,7 @@ export function rulesRoutes(deps: { rules: RulesRegistry }): Hono<{ Variables: A
         case 'unchanged':
           return c.json({ status: 'unchanged', version: outcome.version });
         case 'activated':
-          return c.json({ status: 'activated', version: outcome.version, previous: outcome.previous === '' ? null : outcome.previous });
+          return c.json({ status: 'activated', version: outcome.version, previous: outcome.previous });
       }
     });
 }

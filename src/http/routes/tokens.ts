@@ -2,6 +2,7 @@
 // token to acknowledge the pages sent to them. Shown once in the answer, stored as a hash.
 import { Hono } from 'hono';
 import { z } from 'zod';
+import type { IssueOutcome } from '../../auth/credentials.js';
 import type { TokenHolder } from '../../auth/tokens.js';
 import type { AuthVariables } from '../auth.js';
 import { HttpError } from '../errors.js';
@@ -9,7 +10,7 @@ import { readJsonBody } from '../json-body.js';
 
 const body = z.union([z.object({ source: z.string() }).strict(), z.object({ person: z.string() }).strict()]);
 
-export type IssueCredential = (holder: TokenHolder, by: string) => Promise<{ readonly ok: true; readonly token: string } | { readonly ok: false; readonly code: 'invalid_name' | 'unknown_person'; readonly message: string }>;
+export type IssueCredential = (holder: TokenHolder, by: string) => Promise<IssueOutcome>;
 
 export function tokenRoutes(deps: { issueCredential: IssueCredential }): Hono<{ Variables: AuthVariables }> {
   return new Hono<{ Variables: AuthVariables }>().post('/', async (c) => {
