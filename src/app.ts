@@ -6,7 +6,14 @@ import { renderDiagnostics, type RoleBinding } from '../grammar/index.js';
 import { appendAudit, loadAuditKey, loadKey, sealAuditHeads } from './audit/index.js';
 import { issueCredential } from './auth/credentials.js';
 import { hasToken, issueToken } from './auth/tokens.js';
-import { createDevChannels, ensureVapidKeys, type ChannelSet, type DevDelivery } from './channels/index.js';
+import type { Agent } from 'node:https';
+import { createDeliveryLog, createDevChannels, ensureGatewayKeys, type ChannelSet, type DevDelivery } from './channels/index.js';
+import { createWebPushChannel } from './channels/push/web-push-channel.js';
+import { createTwilioClient } from './channels/twilio/client.js';
+import { createSmsChannel } from './channels/twilio/sms-channel.js';
+import { createVoiceChannel } from './channels/twilio/voice-channel.js';
+import { createPagerChannel } from './channels/wctp/pager-channel.js';
+import { createDeviceStore } from './webapp/devices.js';
 import type { GatewayConfig } from './config.js';
 import { migrateDatabase, notify, openDatabase, type Database } from './db/index.js';
 import type { AuditData } from './db/schema.js';
@@ -43,6 +50,8 @@ export interface GatewayDeps {
   readonly database?: Database;
   /** The channels to page on; the development channel when not given. */
   readonly channels?: ChannelSet;
+  /** For tests: the HTTPS agent web push uses (one that reaches a push service on loopback). */
+  readonly pushAgent?: Agent;
   /** Where the development channel prints what it delivers (`pagerless serve` prints to the console). */
   readonly printDelivery?: (line: string) => void;
   readonly tuning?: Partial<DispatchTuning>;
@@ -106,7 +115,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       });
       deps.onFirstAdminToken(token);
     }
-    await ensureVapidKeys(database.db, deps.clock());
+    const keys = await ensureGatewayKeys(database.db, deps.clock());
 
     let onCall: OnCallIndex = await buildIndex();
     async function buildIndex(): Promise<OnCallIndex> {
@@ -165,18 +174,35 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
 
     let listeningUrl = `http://${config.host}:${config.port}`;
     const metrics = createMetrics();
+    const publicBaseUrl = () => config.publicBaseUrl ?? listeningUrl;
     const dev = createDevChannels({ clock: deps.clock, file: config.devDeliveriesFile, print: deps.printDelivery ?? null, replica: config.replica });
+    // Each channel is the real one once it is configured; until then the development channel.
+    const deliveries = createDeliveryLog(database.db, deps.clock);
+    const twilio = config.twilio === null ? null : { client: createTwilioClient(config.twilio), config: config.twilio };
+    const channels: ChannelSet = deps.channels ?? {
+      push:
+        config.push === null
+          ? dev.channels.push
+          : createWebPushChannel({ db: database.db, vapid: keys.vapid, subject: config.push.subject, deliveries, ...(deps.pushAgent === undefined ? {} : { agent: deps.pushAgent }) }),
+      sms: twilio === null ? dev.channels.sms : createSmsChannel({ db: database.db, ...twilio, deliveries, clock: deps.clock, publicBaseUrl }),
+      voice:
+        twilio === null
+          ? dev.channels.voice
+          : createVoiceChannel({ db: database.db, ...twilio, deliveries, clock: deps.clock, publicBaseUrl, rateLimit: { calls: twilio.config.callsPerMinute, perMs: 60_000 } }),
+      pager: config.wctp === null ? dev.channels.pager : createPagerChannel({ config: config.wctp, deliveries, clock: deps.clock }),
+    };
     const dispatcher = createDispatcher({
       database,
       auditKey,
       phiKey,
+      ackLinkKey: keys.ackLinkKey,
       rules,
       roster: () => onCall,
-      channels: deps.channels ?? dev.channels,
+      channels,
       clock: deps.clock,
       log,
       metrics: createDispatchMetrics(metrics.registry),
-      publicBaseUrl: () => config.publicBaseUrl ?? listeningUrl,
+      publicBaseUrl,
       tuning: { pollMs: config.pollMs, leaseMs: config.sendLeaseMs, ...deps.tuning },
       ...(deps.timers === undefined ? {} : { timers: deps.timers }),
     });
@@ -193,6 +219,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       metrics,
       maxBodyBytes: config.maxBodyBytes,
       log,
+      devices: createDeviceStore(database.db, deps.clock, config.sessionIdleMs),
+      phiKey,
+      ackLinkKey: keys.ackLinkKey,
+      vapidPublicKey: keys.vapid.publicKey,
+      publicBaseUrl,
+      twilioAuthToken: config.twilio?.authToken ?? null,
     });
     const server = await new Promise<ServerType>((resolve) => {
       const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));

@@ -23,6 +23,25 @@ const envSchema = z.object({
   PAGERLESS_SEND_LEASE_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
   /** This process's name in logs and delivery records (several replicas on one database). */
   PAGERLESS_REPLICA: z.string().min(1).max(100).optional(),
+  /** Web push is on when this is set: who push services may contact about our pushes (RFC 8292). */
+  PAGERLESS_PUSH_SUBJECT: z
+    .string()
+    .regex(/^(mailto:|https:)/, 'a mailto: or https: URL')
+    .optional(),
+  /** Twilio SMS and voice are on when the three are set. */
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-f]{32}$/, 'AC followed by 32 hex digits').optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
+  TWILIO_FROM_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 number, +13125550100').optional(),
+  /** For tests: a fake Twilio REST API. Unset in production. */
+  TWILIO_API_BASE_URL: z.url().optional(),
+  /** Calls to one phone within a minute, at most. */
+  PAGERLESS_VOICE_CALLS_PER_MINUTE: z.coerce.number().int().min(1).max(30).default(3),
+  /** The paging vendor's WCTP endpoint: the legacy pager is paged when this is set. */
+  PAGERLESS_WCTP_URL: z.url().optional(),
+  PAGERLESS_WCTP_SENDER: z.string().min(1).max(64).default('pagerless'),
+  PAGERLESS_PAGER_MAX_CHARS: z.coerce.number().int().min(20).max(1000).default(240),
+  /** A web app session ends after this many minutes without use. */
+  PAGERLESS_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
 });
 
 export interface GatewayConfig {
@@ -40,6 +59,11 @@ export interface GatewayConfig {
   readonly sendLeaseMs: number;
   readonly replica: string;
   readonly database: DatabaseConfig;
+  /** Null: the development channel stands in. */
+  readonly push: { readonly subject: string } | null;
+  readonly twilio: { readonly accountSid: string; readonly authToken: string; readonly from: string; readonly apiBaseUrl: string | null; readonly callsPerMinute: number } | null;
+  readonly wctp: { readonly url: string; readonly senderId: string; readonly maxChars: number } | null;
+  readonly sessionIdleMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -53,7 +77,12 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
   } catch (e) {
     problems.push((e as Error).message);
   }
-  if (!parsed.success || database === undefined) throw new ConfigError(`the configuration is not valid:\n  ${problems.join('\n  ')}`);
+  if (parsed.success) {
+    const twilioKeys = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM_NUMBER'] as const;
+    const given = twilioKeys.filter((k) => parsed.data[k] !== undefined);
+    if (given.length > 0 && given.length < twilioKeys.length) problems.push(`Twilio needs all of ${twilioKeys.join(', ')}; missing ${twilioKeys.filter((k) => !given.includes(k)).join(', ')}`);
+  }
+  if (!parsed.success || database === undefined || problems.length > 0) throw new ConfigError(`the configuration is not valid:\n  ${problems.join('\n  ')}`);
   const c = parsed.data;
   return {
     port: c.PORT,
@@ -69,5 +98,12 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     sendLeaseMs: c.PAGERLESS_SEND_LEASE_MS,
     replica: c.PAGERLESS_REPLICA ?? `${hostname()}-${process.pid}`,
     database,
+    push: c.PAGERLESS_PUSH_SUBJECT === undefined ? null : { subject: c.PAGERLESS_PUSH_SUBJECT },
+    twilio:
+      c.TWILIO_ACCOUNT_SID === undefined || c.TWILIO_AUTH_TOKEN === undefined || c.TWILIO_FROM_NUMBER === undefined
+        ? null
+        : { accountSid: c.TWILIO_ACCOUNT_SID, authToken: c.TWILIO_AUTH_TOKEN, from: c.TWILIO_FROM_NUMBER, apiBaseUrl: c.TWILIO_API_BASE_URL ?? null, callsPerMinute: c.PAGERLESS_VOICE_CALLS_PER_MINUTE },
+    wctp: c.PAGERLESS_WCTP_URL === undefined ? null : { url: c.PAGERLESS_WCTP_URL, senderId: c.PAGERLESS_WCTP_SENDER, maxChars: c.PAGERLESS_PAGER_MAX_CHARS },
+    sessionIdleMs: c.PAGERLESS_SESSION_IDLE_MINUTES * 60_000,
   };
 }

@@ -10,7 +10,11 @@ export type Recipient =
   | { readonly kind: 'team'; readonly team: string; readonly inbox: string }
   | { readonly kind: 'legacy-pager'; readonly group: string };
 
-/** What a channel says: only the rules' templates for that channel, which carry no PHI. */
+/**
+ * What a channel says: only the rules' templates for that channel, which carry no PHI (the
+ * compiler proved it and the PHI guard looked again). An SMS text still holds `{ack_code}`: the
+ * SMS channel gives each phone its own reply code.
+ */
 export type ChannelMessage =
   | { readonly channel: 'push'; readonly title: string; readonly body: string }
   | { readonly channel: 'sms'; readonly text: string }
@@ -33,7 +37,20 @@ export interface OutboundNotification {
   readonly message: ChannelMessage;
   /** 1 for the first attempt. */
   readonly attempt: number;
+  readonly links: {
+    /** The page in the physician's web app (PHI after sign-in). */
+    readonly page: string;
+    /** The signed, expiring, single-use acknowledge link (`/ack/<token>`). */
+    readonly ack: string;
+    /** The token alone, for a push notification's Acknowledge action. */
+    readonly ackToken: string;
+  };
+  /** How long the message is worth delivering: until the next step of the ladder would page again. */
+  readonly ttlSeconds: number;
 }
+
+/** The SMS reply code placeholder the SMS channel fills per phone. */
+export const ackCodePlaceholder = '{ack_code}';
 
 export type DeliveryResult =
   /** Handed to the provider; delivery is reported later (a status callback). */

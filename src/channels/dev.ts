@@ -7,7 +7,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { channelKinds, type ChannelKind } from '../../grammar/index.js';
-import type { Channel, ChannelSet, DeliveryResult, OutboundNotification, Recipient } from './channel.js';
+import { ackCodePlaceholder, type Channel, type ChannelSet, type DeliveryResult, type OutboundNotification, type Recipient } from './channel.js';
 
 export interface DevDelivery {
   readonly at: string;
@@ -68,7 +68,8 @@ export function createDevChannels(options: DevChannelOptions): DevChannels {
         step: n.step,
         channel: kind,
         recipient: n.recipient,
-        text: n.message.channel === 'push' ? `${n.message.title} / ${n.message.body}` : n.message.text,
+        // No phones here to number replies for: the page's reference stands in for the reply code.
+        text: n.message.channel === 'push' ? `${n.message.title} / ${n.message.body}` : n.message.text.replaceAll(ackCodePlaceholder, n.pageId.slice(0, 8)),
         attempt: n.attempt,
         replica,
         duplicate,

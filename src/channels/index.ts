@@ -1,4 +1,7 @@
 // Delivery channels: what other folders import.
-export type { Channel, ChannelKind, ChannelMessage, ChannelSet, DeliveryResult, OutboundNotification, Recipient } from './channel.js';
+export { ackCodePlaceholder, type Channel, type ChannelKind, type ChannelMessage, type ChannelSet, type DeliveryResult, type OutboundNotification, type Recipient } from './channel.js';
+export { ackLinkLifetimeMs, ackLinkToken, checkAckLinkToken, type AckLinkCheck } from './ack-links.js';
 export { createDevChannels, readDevDeliveries, type DevChannelOptions, type DevChannels, type DevDelivery } from './dev.js';
-export { ensureVapidKeys, type VapidKeys } from './vapid-keys.js';
+export { createDeliveryLog, type DeliveryLog } from './deliveries.js';
+export { ensureGatewayKeys, type GatewayKeys, type VapidKeys } from './gateway-keys.js';
+export { phiGuard, type PhiGuard, type PhiLeak } from './phi-guard.js';

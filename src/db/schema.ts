@@ -281,3 +281,129 @@ export const gatewayKeys = pgTable('gateway_keys', {
   privateKey: text('private_key').notNull(),
   createdAt: instant('created_at').notNull(),
 });
+
+/**
+ * Each provider message a notification became: one per phone for SMS and voice, one per device
+ * for push, one for the pager group. Written before the provider is called (`requested`), so a
+ * voice call's TwiML can say what was rendered and a retry skips the contacts already reached;
+ * status callbacks move it on, never back (`rank`).
+ */
+export const deliveries = pgTable(
+  'deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    notificationId: bigint('notification_id', { mode: 'number' })
+      .notNull()
+      .references(() => notifications.id),
+    channel: text('channel', { enum: ['push', 'sms', 'voice', 'pager'] }).notNull(),
+    /** The phone number, the push subscription's id, or the pager id. */
+    contact: text('contact').notNull(),
+    /** requested → sent → delivered, or failed. */
+    status: text('status', { enum: ['requested', 'sent', 'delivered', 'failed'] }).notNull(),
+    /** The provider's own word for it (`queued`, `ringing`, `no-answer`, `undelivered`). */
+    providerStatus: text('provider_status'),
+    /** How far the provider's status has come; an older or repeated callback does not move it back. */
+    rank: integer('rank').notNull().default(0),
+    /** Twilio's SID, the push service's message location, the WCTP message id. */
+    providerId: text('provider_id'),
+    /** What was sent, as rendered from the rules' template (no PHI: the guard passed it). */
+    text: text('text').notNull(),
+    error: text('error'),
+    createdAt: instant('created_at').notNull(),
+    updatedAt: instant('updated_at').notNull(),
+  },
+  (t) => [
+    index('deliveries_notification').on(t.notificationId),
+    uniqueIndex('deliveries_provider').on(t.providerId).where(sql`${t.providerId} is not null`),
+    index('deliveries_contact_recent').on(t.channel, t.contact, t.createdAt),
+  ],
+);
+
+/** A browser's Web Push subscription, registered from an enrolled device. */
+export const pushSubscriptions = pgTable(
+  'push_subscriptions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    personId: text('person_id')
+      .notNull()
+      .references(() => people.id, { onDelete: 'cascade' }),
+    deviceId: uuid('device_id').references(() => devices.id, { onDelete: 'cascade' }),
+    endpoint: text('endpoint').notNull(),
+    p256dh: text('p256dh').notNull(),
+    auth: text('auth').notNull(),
+    createdAt: instant('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('push_subscriptions_endpoint').on(t.endpoint), index('push_subscriptions_person').on(t.personId)],
+);
+
+/** A phone or browser a person enrolled, and signs in on with their PIN to see PHI. */
+export const devices = pgTable('devices', {
+  id: uuid('id').primaryKey(),
+  personId: text('person_id')
+    .notNull()
+    .references(() => people.id, { onDelete: 'cascade' }),
+  /** SHA-256 of the secret in the device's cookie. */
+  secretHash: text('secret_hash').notNull(),
+  /** scrypt of the PIN chosen at enrollment: `salt.hash`, base64url. */
+  pinHash: text('pin_hash').notNull(),
+  failedSignIns: integer('failed_sign_ins').notNull().default(0),
+  lockedUntil: instant('locked_until'),
+  createdAt: instant('created_at').notNull(),
+  revokedAt: instant('revoked_at'),
+});
+
+/** A one-time enrollment link an admin issued for a person. */
+export const enrollments = pgTable('enrollments', {
+  /** SHA-256 of the code in the link. */
+  hash: text('hash').primaryKey(),
+  personId: text('person_id')
+    .notNull()
+    .references(() => people.id, { onDelete: 'cascade' }),
+  createdBy: text('created_by').notNull(),
+  createdAt: instant('created_at').notNull(),
+  expiresAt: instant('expires_at').notNull(),
+  usedAt: instant('used_at'),
+});
+
+/** A signed-in session on an enrolled device; it ends after a spell of inactivity. */
+export const sessions = pgTable('sessions', {
+  /** SHA-256 of the session cookie. */
+  hash: text('hash').primaryKey(),
+  deviceId: uuid('device_id')
+    .notNull()
+    .references(() => devices.id, { onDelete: 'cascade' }),
+  personId: text('person_id').notNull(),
+  createdAt: instant('created_at').notNull(),
+  lastActiveAt: instant('last_active_at').notNull(),
+  endedAt: instant('ended_at'),
+});
+
+/**
+ * The number a person replies with to acknowledge by SMS: small (1, 2, 3 …), one per open page
+ * per phone, so "1" from this phone means this page.
+ */
+export const smsReplyCodes = pgTable(
+  'sms_reply_codes',
+  {
+    phone: text('phone').notNull(),
+    code: integer('code').notNull(),
+    pageId: uuid('page_id')
+      .notNull()
+      .references(() => pages.id),
+    personId: text('person_id').notNull(),
+    createdAt: instant('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.phone, t.code] }), uniqueIndex('sms_reply_codes_page').on(t.phone, t.pageId)],
+);
+
+/** Phones that texted STOP: no SMS goes to them until they text START. */
+export const smsOptOuts = pgTable('sms_opt_outs', {
+  phone: text('phone').primaryKey(),
+  at: instant('at').notNull(),
+});
+
+/** Acknowledge links (SMS, push) that have been used: each works once. */
+export const ackLinkUses = pgTable('ack_link_uses', {
+  notificationId: bigint('notification_id', { mode: 'number' }).primaryKey(),
+  usedAt: instant('used_at').notNull(),
+});

@@ -13,8 +13,8 @@ import { dueAtOf } from './steps.js';
 
 const { pages, escalations, notifications } = tables;
 
-/** How someone acknowledged: through the API, the app, or one of the channels' own replies. */
-export type AckVia = 'api' | 'app' | 'push' | 'sms' | 'voice';
+/** How someone acknowledged: through the API, the app, a channel's own reply (push action, SMS reply, key press), or the acknowledge link. */
+export type AckVia = 'api' | 'app' | 'push' | 'sms' | 'voice' | 'link';
 
 export interface AckDeps {
   readonly db: Db;
@@ -157,3 +157,30 @@ export async function resolvePage(deps: Omit<AckDeps, 'rules' | 'metrics'>, inpu
   });
 }
 
+
+export type DeclineResult =
+  /** The ladder's next step fires now instead of at its time (null: the ladder had run out). */
+  | { readonly kind: 'declined'; readonly escalatesAt: Date | null }
+  | { readonly kind: 'not-found' }
+  | { readonly kind: 'not-paged' }
+  /** Acknowledged or resolved already: there is nothing to hand on. */
+  | { readonly kind: 'not-open' };
+
+/**
+ * Someone paged says they cannot take it (a key press on the call): the next step of the ladder
+ * is brought forward to now, so the next person is paged without waiting out the step.
+ */
+export async function declinePage(deps: Omit<AckDeps, 'rules' | 'metrics'>, input: { readonly pageId: string; readonly personId: string; readonly via: AckVia }): Promise<DeclineResult> {
+  return deps.db.transaction(async (tx): Promise<DeclineResult> => {
+    const page = await lockPage(tx, input.pageId);
+    if (page === undefined) return { kind: 'not-found' };
+    if (!(await wasPaged(tx, page.id, input.personId))) return { kind: 'not-paged' };
+    if (page.status !== 'open') return { kind: 'not-open' };
+    const at = deps.clock();
+    const [escalation] = await tx.select().from(escalations).where(eq(escalations.pageId, page.id)).for('update');
+    const escalatesAt = escalation === undefined || escalation.dueAt === null ? null : escalation.dueAt < at ? escalation.dueAt : at;
+    if (escalatesAt !== null) await tx.update(escalations).set({ dueAt: escalatesAt }).where(eq(escalations.pageId, page.id));
+    await appendAuditEvents(tx, deps.auditKey, [{ actor: `person:${input.personId}`, kind: 'page.declined', subject: `page:${page.id}`, data: { via: input.via, escalatesNow: escalatesAt !== null } }], at);
+    return { kind: 'declined', escalatesAt };
+  });
+}

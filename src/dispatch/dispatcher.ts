@@ -5,7 +5,8 @@ import type { RosterLookup } from '../../grammar/index.js';
 import type { ChannelSet } from '../channels/index.js';
 import type { Database } from '../db/index.js';
 import type { RulesRegistry } from '../rules/index.js';
-import { acknowledgePage, resolvePage, type AckResult, type AckVia, type ResolveResult, type Resolver } from './acknowledge.js';
+import { acknowledgePage, declinePage, resolvePage, type AckResult, type AckVia, type DeclineResult, type ResolveResult, type Resolver } from './acknowledge.js';
+import { recordProviderReport, type ProviderReport, type ReportOutcome } from './delivery-status.js';
 import { createDispatchEngine, type DispatchEngine, type Timers } from './engine.js';
 import { createEscalator } from './escalations.js';
 import type { DispatchMetrics } from './metrics.js';
@@ -17,6 +18,7 @@ export interface DispatcherDeps {
   readonly database: Database;
   readonly auditKey: Buffer;
   readonly phiKey: Buffer;
+  readonly ackLinkKey: Buffer;
   readonly rules: RulesRegistry;
   readonly roster: () => RosterLookup;
   readonly channels: ChannelSet;
@@ -44,6 +46,10 @@ export interface Dispatcher {
   open(input: OpenPageInput): Promise<OpenPageResult>;
   acknowledge(input: { readonly pageId: string; readonly personId: string; readonly via: AckVia }): Promise<AckResult>;
   resolve(input: { readonly pageId: string; readonly by: Resolver }): Promise<ResolveResult>;
+  /** Someone paged cannot take it: the ladder's next step fires now. */
+  decline(input: { readonly pageId: string; readonly personId: string; readonly via: AckVia }): Promise<DeclineResult>;
+  /** A provider's status callback about a delivery. */
+  report(report: ProviderReport): Promise<ReportOutcome>;
   view(pageId: string): Promise<PageView | null>;
   /** What the alert a source sent with this Idempotency-Key opened or was counted on; null when the key is new. */
   replay(source: string, idempotencyKey: string): Promise<OpenPageResult | null>;
@@ -55,7 +61,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const db = deps.database.db;
   const common = { db, auditKey: deps.auditKey, clock: deps.clock, log: deps.log, metrics: deps.metrics, batchSize: tuning.batchSize };
   const escalator = createEscalator({ ...common, rules: deps.rules, roster: deps.roster, leaseMs: tuning.leaseMs });
-  const outbox = createOutbox({ ...common, channels: deps.channels, rules: deps.rules, publicBaseUrl: deps.publicBaseUrl, leaseMs: tuning.leaseMs, retry: tuning.retry });
+  const outbox = createOutbox({ ...common, phiKey: deps.phiKey, ackLinkKey: deps.ackLinkKey, channels: deps.channels, rules: deps.rules, publicBaseUrl: deps.publicBaseUrl, leaseMs: tuning.leaseMs, retry: tuning.retry });
   const engine = createDispatchEngine({ database: deps.database, escalator, outbox, clock: deps.clock, log: deps.log, pollMs: tuning.pollMs, ...(deps.timers === undefined ? {} : { timers: deps.timers }) });
 
   return {
@@ -73,6 +79,16 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     },
     async resolve(input) {
       return resolvePage({ db, auditKey: deps.auditKey, clock: deps.clock }, input);
+    },
+    async decline(input) {
+      const result = await declinePage({ db, auditKey: deps.auditKey, clock: deps.clock }, input);
+      if (result.kind === 'declined' && result.escalatesAt !== null) engine.afterCommit({ rows: [], pages: new Map() }, result.escalatesAt);
+      return result;
+    },
+    async report(report) {
+      const outcome = await recordProviderReport({ db, auditKey: deps.auditKey, clock: deps.clock }, report);
+      if (outcome.kind === 'recorded' && outcome.failedOver) engine.outboxQueued();
+      return outcome;
     },
     view: (pageId) => loadPageView(db, pageId),
     replay: (source, key) => findIdempotent(db, source, key),

@@ -39,6 +39,8 @@ export interface EngineDeps {
 export interface DispatchEngine {
   /** After a transaction that queued notifications or moved a ladder commits: send, and arm for what is next. */
   afterCommit(send: SendBatch, nextDueAt: Date | null): void;
+  /** Something queued outbox work outside a step (a failover after a status callback): sweep at once. */
+  outboxQueued(): void;
   /** One pass: fire what is due, send, sweep; and wait for sends in flight. What tests call after moving the clock. */
   drain(): Promise<void>;
   /** Starts the loop: listens for wake-ups and keeps a timer armed. */
@@ -132,6 +134,10 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
         lastWake = { sentAt: now, dueAt: nextDueAt.getTime() };
         track(notify(deps.database.db, wakeChannel, String(nextDueAt.getTime())));
       }
+    },
+    outboxQueued() {
+      outboxDueAt = null;
+      arm(deps.clock().getTime());
     },
     async drain() {
       // Sends in flight first: their claims would otherwise count as work due when their lease passes.

@@ -10,6 +10,8 @@ export interface DispatchMetrics {
   readonly notifications: Counter<'channel' | 'outcome'>;
   readonly pagesOpened: Counter<'workflow'>;
   readonly acknowledgements: Counter<'workflow' | 'via'>;
+  /** Texts the runtime PHI guard refused: each one an incident to look into. */
+  readonly phiGuardRefusals: Counter<'channel'>;
 }
 
 const latencyBuckets = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30];
@@ -39,6 +41,12 @@ export function createDispatchMetrics(registry: Registry): DispatchMetrics {
       name: 'pagerless_acknowledgements_total',
       help: 'Pages acknowledged, by workflow and how',
       labelNames: ['workflow', 'via'] as const,
+      registers: [registry],
+    }),
+    phiGuardRefusals: new Counter({
+      name: 'pagerless_phi_guard_refusals_total',
+      help: 'Messages the runtime PHI guard refused to send because they held a PHI value, by channel',
+      labelNames: ['channel'] as const,
       registers: [registry],
     }),
   };

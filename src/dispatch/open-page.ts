@@ -115,7 +115,7 @@ async function openOrRepeat(tx: DbTransaction, deps: OpenPageDeps, input: OpenPa
     status: 'open',
     openedAt: at,
   });
-  const fields = await insertAlert(tx, deps, input, alertId, pageId, audit);
+  const { fields, phi } = await insertAlert(tx, deps, input, alertId, pageId, audit);
   audit.push({ actor, kind: 'page.opened', subject: `page:${pageId}`, data: { alert: alertId, workflow: match.workflow, route: match.route, rulesVersion: ruleSet.version.hash, rulesGitCommit: ruleSet.version.gitCommit } });
 
   // Every step due at once fires in this transaction; the escalation row points at the next.
@@ -126,7 +126,7 @@ async function openOrRepeat(tx: DbTransaction, deps: OpenPageDeps, input: OpenPa
   await tx.insert(escalations).values({ pageId, ...storedPosition(route, planned.next, 0), dueAt: planned.dueAt });
   audit.push(...planned.events);
   await appendAuditEvents(tx, deps.auditKey, audit, at);
-  const context = { id: pageId, status: 'open' as const, workflow: match.workflow, routeOrder: match.order, rulesVersion: ruleSet.version.hash, openedAt: at, fields };
+  const context = { id: pageId, status: 'open' as const, workflow: match.workflow, routeOrder: match.order, rulesVersion: ruleSet.version.hash, openedAt: at, fields, phi };
   return { kind: 'opened', alertId, pageId, workflow: match.workflow, rulesVersion: ruleSet.version.hash, send: { rows, pages: new Map([[pageId, context]]) }, nextDueAt: planned.dueAt };
 }
 
@@ -141,8 +141,17 @@ function splitFields(input: OpenPageInput): { clear: Record<string, string | num
   return { clear, phi };
 }
 
-async function insertAlert(tx: DbTransaction, deps: OpenPageDeps, input: OpenPageInput, alertId: string, pageId: string, audit: AuditEvent[]): Promise<Record<string, string | number>> {
+/** Writes the alert; returns its clear fields and its sealed PHI, as the page's context carries them. */
+async function insertAlert(
+  tx: DbTransaction,
+  deps: OpenPageDeps,
+  input: OpenPageInput,
+  alertId: string,
+  pageId: string,
+  audit: AuditEvent[],
+): Promise<{ fields: Record<string, string | number>; phi: string | null }> {
   const { clear, phi } = splitFields(input);
+  const sealed = Object.keys(phi).length === 0 ? null : sealPhi(deps.phiKey, phi);
   await tx.insert(alerts).values({
     id: alertId,
     source: input.source,
@@ -150,11 +159,11 @@ async function insertAlert(tx: DbTransaction, deps: OpenPageDeps, input: OpenPag
     dedupKey: input.dedupKey,
     idempotencyKey: input.idempotencyKey,
     fields: clear,
-    phi: Object.keys(phi).length === 0 ? null : sealPhi(deps.phiKey, phi),
+    phi: sealed,
     pageId,
   });
   audit.push({ actor: `source:${input.source}`, kind: 'alert.received', subject: `alert:${alertId}`, data: { page: pageId, fields: Object.keys(clear).length, phiFields: Object.keys(phi).length } });
-  return clear;
+  return { fields: clear, phi: sealed };
 }
 
 function isUniqueViolation(e: unknown): boolean {

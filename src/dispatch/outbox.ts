@@ -9,12 +9,16 @@ import { and, eq, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { RuleSet } from '../../grammar/index.js';
 import { appendAuditEvents, type AuditEvent } from '../audit/index.js';
-import type { ChannelMessage, ChannelSet, DeliveryResult, OutboundNotification, Recipient } from '../channels/index.js';
+import { ackCodePlaceholder, ackLinkLifetimeMs, ackLinkToken, phiGuard, type ChannelMessage, type ChannelSet, type DeliveryResult, type OutboundNotification, type PhiLeak, type Recipient } from '../channels/index.js';
 import { rowsOf, type Db } from '../db/index.js';
 import { tables } from '../db/index.js';
 import type { RulesRegistry } from '../rules/index.js';
 import type { DispatchMetrics } from './metrics.js';
 import { errorFields } from '../log-fields.js';
+import { failoverRow } from './failover.js';
+import { positionAfter, offsetOf } from './ladder.js';
+import { openPhi } from './phi-vault.js';
+import { queueNotifications } from './steps.js';
 
 const { notifications, pages, alerts } = tables;
 
@@ -33,6 +37,10 @@ export const defaultRetryPolicy: RetryPolicy = {
 export interface OutboxDeps {
   readonly db: Db;
   readonly auditKey: Buffer;
+  /** Opens the alert's PHI for the PHI guard's look at each text. */
+  readonly phiKey: Buffer;
+  /** Signs the acknowledge links in texts and push notifications. */
+  readonly ackLinkKey: Buffer;
   readonly channels: ChannelSet;
   readonly rules: RulesRegistry;
   readonly clock: () => Date;
@@ -68,6 +76,7 @@ export const pageContextColumns = {
   rulesVersion: pages.rulesVersion,
   openedAt: pages.openedAt,
   fields: alerts.fields,
+  phi: alerts.phi,
 };
 
 /** Notifications a transaction wrote, claimed, with what their sender needs to know of their pages. */
@@ -86,6 +95,8 @@ export interface PageContext {
   readonly openedAt: Date;
   /** The alert's non-PHI fields: all the channels' templates may use. */
   readonly fields: Record<string, string | number>;
+  /** The alert's PHI, sealed: opened only for the PHI guard. */
+  readonly phi: string | null;
 }
 
 export function createOutbox(deps: OutboxDeps): Outbox {
@@ -101,16 +112,22 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       .returning();
   };
 
-  type Outcome = { readonly n: Claimed; readonly result: SendResult; readonly handedAt: Date | null };
+  type Outcome = {
+    readonly n: Claimed;
+    readonly result: SendResult;
+    readonly handedAt: Date | null;
+    /** The PHI guard refused the text: recorded as an incident. */
+    readonly leak?: PhiLeak;
+  };
 
   /**
    * Records outcomes and audits them, in one transaction and one UPDATE. An outcome is written
    * only while the claim is still its sender's (still `sending`, same attempt): a send that
    * outlived its lease does not overwrite the attempt that took over.
    */
-  const writeOutcomes = async (outcomes: readonly Outcome[]): Promise<void> => {
+  const writeOutcomes = async (outcomes: readonly Outcome[]): Promise<Claimed[]> => {
     const now = deps.clock();
-    const planned = outcomes.map(({ n, result }) => ({ n, set: resultColumns(n, result, now, deps.retry) }));
+    const planned = outcomes.map(({ n, result, leak }) => ({ n, leak, set: resultColumns(n, result, now, deps.retry) }));
     const iso = (d: Date | undefined) => d?.toISOString() ?? null;
     const values = sql.join(
       planned.map(
@@ -119,9 +136,10 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       ),
       sql`, `,
     );
-    await db.transaction(async (tx) => {
+    return db.transaction(async (tx) => {
+      // A status callback that reported delivery before this write keeps the notification delivered.
       const result = await tx.execute(sql`update ${notifications} as n set
-          status = v.status, provider_id = coalesce(v.provider_id, n.provider_id), error = v.error,
+          status = case when v.status = 'sent' and n.delivered_at is not null then 'delivered' else v.status end, provider_id = coalesce(v.provider_id, n.provider_id), error = v.error,
           sent_at = coalesce(v.sent_at, n.sent_at), delivered_at = coalesce(v.delivered_at, n.delivered_at),
           next_attempt_at = coalesce(v.next_attempt_at, n.next_attempt_at), lease_until = null, updated_at = ${now.toISOString()}::timestamptz
         from (values ${values}) as v(id, attempts, status, provider_id, error, sent_at, delivered_at, next_attempt_at)
@@ -129,11 +147,20 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         returning n.id`);
       const written = new Set(rowsOf<{ id: string | number }>(result).map((r) => Number(r.id)));
       const audit: AuditEvent[] = [];
-      for (const { n, set } of planned) {
+      const takeOver: NonNullable<ReturnType<typeof failoverRow>>[] = [];
+      for (const { n, set, leak } of planned) {
         if (!written.has(n.id)) {
           deps.log.warn({ notification: n.id }, 'a send finished after its lease passed; the newer attempt stands');
           continue;
         }
+        if (leak !== undefined) {
+          // The field's name, never its value: the audit trail carries no PHI either.
+          audit.push({ actor: 'system', kind: 'phi.guard.refused', subject: `page:${n.pageId}`, data: { notification: n.id, channel: n.channel, field: leak.field } });
+          deps.log.warn({ notification: n.id, channel: n.channel, field: leak.field }, 'the PHI guard refused a message');
+          deps.metrics.phiGuardRefusals.inc({ channel: n.channel });
+        }
+        const failover = set.status === 'failed' ? failoverRow(n, now, deps.leaseMs) : null;
+        if (failover !== null) takeOver.push(failover);
         audit.push({
           actor: 'system',
           kind: `notification.${set.status === 'queued' ? 'retrying' : set.status}`,
@@ -147,7 +174,10 @@ export function createOutbox(deps: OutboxDeps): Outbox {
           },
         });
       }
+      const failovers = await queueNotifications(tx, takeOver);
+      for (const f of failovers) audit.push({ actor: 'system', kind: 'notification.failed-over', subject: `page:${f.pageId}`, data: { notification: f.id, channel: f.channel, person: f.personId, cycle: f.cycle, step: f.step } });
       await appendAuditEvents(tx, deps.auditKey, audit, now);
+      return failovers;
     });
   };
 
@@ -155,7 +185,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   // sends in flight only, not of a whole batch waiting for its slowest send. Outcomes share a
   // transaction when they arrive together: within one turn of the event loop, or while the
   // previous write is still committing (group commit: the busier, the bigger the batches).
-  let waiting: { outcome: Outcome; done: (e?: unknown) => void }[] = [];
+  let waiting: { outcome: Outcome; done: (e: unknown, failovers: readonly Claimed[]) => void }[] = [];
   let writing = false;
   const flush = (): void => {
     if (writing || waiting.length === 0) return;
@@ -164,17 +194,18 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     waiting = [];
     writeOutcomes(batch.map((w) => w.outcome))
       .then(
-        () => batch.forEach((w) => w.done()),
-        (e: unknown) => batch.forEach((w) => w.done(e ?? new Error('recording outcomes failed'))),
+        (failovers) => batch.forEach((w) => w.done(undefined, failovers.filter((f) => f.pageId === w.outcome.n.pageId && f.personId === w.outcome.n.personId && f.step === w.outcome.n.step && f.cycle === w.outcome.n.cycle))),
+        (e: unknown) => batch.forEach((w) => w.done(e ?? new Error('recording outcomes failed'), [])),
       )
       .finally(() => {
         writing = false;
         flush();
       });
   };
-  const record = (outcome: Outcome): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      waiting.push({ outcome, done: (e) => (e === undefined ? resolve() : reject(e)) });
+  /** Records an outcome; answers the notifications that take over from it when it failed. */
+  const record = (outcome: Outcome): Promise<readonly Claimed[]> =>
+    new Promise<readonly Claimed[]>((resolve, reject) => {
+      waiting.push({ outcome, done: (e, failovers) => (e === undefined ? resolve(failovers) : reject(e)) });
       if (waiting.length === 1) setImmediate(flush);
     });
 
@@ -184,7 +215,9 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       const route = ruleSet.routes[page.routeOrder]!;
       if (page.status === 'resolved') return { n, result: { status: 'cancelled', reason: 'the page was resolved' }, handedAt: null };
       if (page.status === 'acknowledged' && route.steps[n.step]!.unlessAcked) return { n, result: { status: 'cancelled', reason: 'the page was acknowledged' }, handedAt: null };
-      const outbound = toOutbound(ruleSet, page, n, deps.publicBaseUrl());
+      const { outbound, ownText } = toOutbound(ruleSet, page, n, deps.publicBaseUrl(), deps.ackLinkKey, deps.clock());
+      const leak = page.phi === null ? null : phiGuard(openPhi(deps.phiKey, page.phi))(ownText);
+      if (leak !== null) return { n, result: { status: 'failed', error: `refused by the PHI guard: the ${n.channel} text holds the value of a PHI field (${leak.field})` }, handedAt: null, leak };
       const handedAt = deps.clock();
       return { n, result: await deps.channels[n.channel].send(outbound), handedAt };
     } catch (e) {
@@ -209,7 +242,9 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     const outcomes = await Promise.all(
       claimed.map(async (n) => {
         const outcome = await sendOne(n, byPage.get(n.pageId)!);
-        await record(outcome);
+        const failovers = await record(outcome);
+        // The next channel goes out at once, by the same hands, with what is known of the page.
+        if (failovers.length > 0) await deliver(failovers, byPage);
         return outcome;
       }),
     );
@@ -277,17 +312,54 @@ function resultColumns(n: Claimed, result: SendResult, now: Date, retry: RetryPo
 }
 
 
-/** What the channel gets: the recipient, and the channel's template rendered from the alert's non-PHI fields. */
-function toOutbound(ruleSet: RuleSet, page: PageContext, n: Claimed, publicBaseUrl: string): OutboundNotification {
+/** The texts of a message, as the PHI guard reads them. */
+function textOf(message: ChannelMessage): string {
+  return message.channel === 'push' ? `${message.title}\n${message.body}` : message.text;
+}
+
+const linkPlaceholder = '{link}';
+
+/**
+ * What the channel gets: the recipient, and the channel's template rendered from the alert's
+ * non-PHI fields. The link is the signed acknowledge link; `{ack_code}` stays for the SMS
+ * channel to fill per phone (elsewhere it is the page's reference). `ownText` is the text
+ * before the gateway's link went in: what the PHI guard reads (a random token's digits are not
+ * a patient's).
+ */
+function toOutbound(ruleSet: RuleSet, page: PageContext, n: Claimed, publicBaseUrl: string, ackLinkKey: Buffer, now: Date): { outbound: OutboundNotification; ownText: string } {
   const reference = page.id.slice(0, 8);
-  const link = `${publicBaseUrl}/pages/${page.id}`;
-  const messages = ruleSet.renderMessages(page.routeOrder, page.fields, { link, page: reference, ack_code: reference });
-  const fallbackText = `Pagerless: a ${page.workflow} page. Open ${link}`;
-  const message: ChannelMessage =
+  const ackToken = ackLinkToken(ackLinkKey, n.id, new Date(now.getTime() + ackLinkLifetimeMs));
+  const links = { page: `${publicBaseUrl}/pages/${page.id}`, ack: `${publicBaseUrl}/ack/${ackToken}`, ackToken };
+  const messages = ruleSet.renderMessages(page.routeOrder, page.fields, { link: linkPlaceholder, page: reference, ack_code: n.channel === 'sms' ? ackCodePlaceholder : reference });
+  const fallbackText = `Pagerless: a ${page.workflow} page. Open ${linkPlaceholder}`;
+  const unlinked: ChannelMessage =
     n.channel === 'push'
       ? { channel: 'push', title: messages.push?.title ?? 'Pagerless', body: messages.push?.body ?? fallbackText }
       : { channel: n.channel, text: messages[n.channel] ?? fallbackText };
-  return { id: n.id, idempotencyKey: `notification-${n.id}`, pageId: page.id, workflow: page.workflow, cycle: n.cycle, step: n.step, recipient: recipientOf(ruleSet, page.workflow, n), message, attempt: n.attempts };
+  const link = (t: string): string => t.replaceAll(linkPlaceholder, links.ack);
+  const message: ChannelMessage = unlinked.channel === 'push' ? { ...unlinked, title: link(unlinked.title), body: link(unlinked.body) } : { ...unlinked, text: link(unlinked.text) };
+  return { ownText: textOf(unlinked), outbound: {
+    id: n.id,
+    idempotencyKey: `notification-${n.id}`,
+    pageId: page.id,
+    workflow: page.workflow,
+    cycle: n.cycle,
+    step: n.step,
+    recipient: recipientOf(ruleSet, page.workflow, n),
+    message,
+    attempt: n.attempts,
+    links,
+    ttlSeconds: ttlOf(ruleSet, page, n),
+  } };
+}
+
+/** A message is worth delivering until the ladder would page again; an hour after its last step. */
+function ttlOf(ruleSet: RuleSet, page: PageContext, n: Claimed): number {
+  const route = ruleSet.routes[page.routeOrder]!;
+  const here = { cycle: n.cycle, step: n.step };
+  const next = positionAfter(route, here, false);
+  const ms = next === null ? 3_600_000 : offsetOf(route, next) - offsetOf(route, here);
+  return Math.max(60, Math.round(ms / 1000));
 }
 
 function recipientOf(ruleSet: RuleSet, workflow: string, n: Claimed): Recipient {

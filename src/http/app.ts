@@ -22,6 +22,10 @@ import { onCallRoutes } from './routes/oncall.js';
 import { rosterRoutes } from './routes/rosters.js';
 import { rulesRoutes } from './routes/rules.js';
 import { tokenRoutes, type IssueCredential } from './routes/tokens.js';
+import { enrollmentRoutes } from './routes/enrollments.js';
+import { twilioWebhookRoutes } from './routes/twilio-webhooks.js';
+import type { DeviceStore } from '../webapp/devices.js';
+import { webAppRoutes } from '../webapp/routes.js';
 import { errorFields } from '../log-fields.js';
 
 export interface HttpDeps {
@@ -38,6 +42,13 @@ export interface HttpDeps {
   readonly metrics: Metrics;
   readonly maxBodyBytes: number;
   readonly log: Logger;
+  readonly devices: DeviceStore;
+  readonly phiKey: Buffer;
+  readonly ackLinkKey: Buffer;
+  readonly vapidPublicKey: string;
+  readonly publicBaseUrl: () => string;
+  /** Twilio's auth token, to check its webhooks' signatures; null when Twilio is not configured. */
+  readonly twilioAuthToken: string | null;
 }
 
 export function createHttpApp(deps: HttpDeps): Hono {
@@ -65,7 +76,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
   // Clinical systems post alerts with their source key; people paged act on their pages with
   // theirs; everything else under /v1 is operations'.
   const admin = requireToken(tokens, ['admin']);
-  for (const path of ['/v1/rules', '/v1/oncall', '/v1/rosters', '/v1/audit', '/v1/tokens']) {
+  for (const path of ['/v1/rules', '/v1/oncall', '/v1/rosters', '/v1/audit', '/v1/tokens', '/v1/enrollments']) {
     app.use(path, admin);
     app.use(`${path}/*`, admin);
   }
@@ -79,6 +90,10 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.route('/v1/rosters', rosterRoutes(deps));
   app.route('/v1/audit', auditRoutes({ db }));
   app.route('/v1/tokens', tokenRoutes(deps));
+  app.route('/v1/enrollments', enrollmentRoutes(deps));
+  if (deps.twilioAuthToken !== null) app.route('/webhooks/twilio', twilioWebhookRoutes({ db, clock: deps.clock, dispatcher: deps.dispatcher, authToken: deps.twilioAuthToken, publicBaseUrl: deps.publicBaseUrl }));
+  // The physician's web app (cookie sessions on enrolled devices, acknowledge links, push).
+  app.route('/', webAppRoutes({ db, clock: deps.clock, dispatcher: deps.dispatcher, devices: deps.devices, phiKey: deps.phiKey, ackLinkKey: deps.ackLinkKey, vapidPublicKey: deps.vapidPublicKey, publicBaseUrl: deps.publicBaseUrl }));
 
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no such endpoint: ${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((err, c) => {

@@ -96,9 +96,9 @@ describe(`escalation (${testDriver})`, () => {
     expect(v.timeline.filter((e) => e.kind === 'step.fired').every((e) => e.data['lateMs'] === 0)).toBe(true);
     expect(t.g.devDeliveries.every((d) => !d.duplicate)).toBe(true);
 
-    // Channel texts are the rules' PHI-free templates, with the link to the page.
+    // Channel texts are the rules' PHI-free templates, with the signed acknowledge link.
     const sms = t.g.devDeliveries.find((d) => d.channel === 'sms')!;
-    expect(sms.text).toBe(`Critical K on 5W. Open Pagerless: ${t.url}/pages/${page.id} (reply ${page.id.slice(0, 8)} to acknowledge)`);
+    expect(sms.text).toMatch(new RegExp(`^Critical K on 5W\\. Open Pagerless: ${t.url}/ack/[A-Za-z0-9_-]{34} \\(reply ${page.id.slice(0, 8)} to acknowledge\\)$`));
     expect(JSON.stringify(t.g.devDeliveries)).not.toMatch(/Jane|778899/);
 
     const metrics = await (await fetch(`${t.url}/metrics`)).text();

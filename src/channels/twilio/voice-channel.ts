@@ -1,0 +1,77 @@
+// Voice calls over Twilio. The call's TwiML (served by the voice webhook) says the rules' voice
+// template and gathers one key; this side places one call per phone of the person, no more than
+// a few a minute to one phone (a ladder, its repeats and another page must not ring a phone
+// without pause), with Twilio's answering-machine detection so a voicemail never counts as
+// answered.
+import type { Db } from '../../db/index.js';
+import type { Channel, OutboundNotification } from '../channel.js';
+import { combineContactResults, type ContactResult } from '../contact-results.js';
+import { phonesOf } from '../contacts.js';
+import type { DeliveryLog } from '../deliveries.js';
+import { twilioFailure, type TwilioClient, type TwilioConfig } from './client.js';
+import { statusRank } from './statuses.js';
+import { voiceWebhookPath } from './voice-call.js';
+
+export interface CallRateLimit {
+  readonly calls: number;
+  readonly perMs: number;
+}
+
+/** Three calls a minute to one phone. */
+export const defaultCallRateLimit: CallRateLimit = { calls: 3, perMs: 60_000 };
+
+export interface VoiceChannelDeps {
+  readonly db: Db;
+  readonly client: TwilioClient;
+  readonly config: TwilioConfig;
+  readonly deliveries: DeliveryLog;
+  readonly clock: () => Date;
+  readonly publicBaseUrl: () => string;
+  readonly rateLimit?: CallRateLimit;
+}
+
+export function createVoiceChannel(deps: VoiceChannelDeps): Channel {
+  const limit = deps.rateLimit ?? defaultCallRateLimit;
+
+  const call = async (n: OutboundNotification, phone: string, text: string): Promise<ContactResult> => {
+    const now = deps.clock();
+    const recent = await deps.deliveries.sentSince('voice', phone, new Date(now.getTime() - limit.perMs));
+    if (recent.length >= limit.calls) {
+      return { status: 'retry', error: `rate limit: ${limit.calls} calls to this phone within ${limit.perMs / 1000} s`, retryAfterMs: recent[0]!.getTime() + limit.perMs - now.getTime() + 1 };
+    }
+    const delivery = await deps.deliveries.begin({ notificationId: n.id, channel: 'voice', contact: phone, text });
+    const base = deps.publicBaseUrl();
+    try {
+      const placed = await deps.client.calls.create({
+        to: phone,
+        from: deps.config.from,
+        url: `${base}${voiceWebhookPath(delivery, 'prompt', 0)}`,
+        method: 'POST',
+        statusCallback: `${base}/webhooks/twilio/status`,
+        statusCallbackMethod: 'POST',
+        statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
+        machineDetection: 'Enable',
+        timeout: 30,
+      });
+      await deps.deliveries.settle(delivery, { status: 'sent', providerId: placed.sid, providerStatus: placed.status, rank: statusRank('voice', placed.status) });
+      return { status: 'sent', providerId: placed.sid };
+    } catch (e) {
+      const failure = twilioFailure(e);
+      await deps.deliveries.settle(delivery, { status: 'failed', error: failure.error });
+      return failure;
+    }
+  };
+
+  return {
+    kind: 'voice',
+    async send(n) {
+      if (n.recipient.kind !== 'person' || n.message.channel !== 'voice') return { status: 'failed', error: 'calls go to people; a team inbox or pager group has no phone' };
+      const phones = await phonesOf(deps.db, n.recipient.personId);
+      if (phones.length === 0) return { status: 'failed', error: 'no phone number on file' };
+      const reached = await deps.deliveries.reached(n.id);
+      const results: ContactResult[] = [];
+      for (const phone of phones.filter((p) => !reached.has(p))) results.push(await call(n, phone, n.message.text));
+      return combineContactResults(results, reached.size);
+    },
+  };
+}
