@@ -52,7 +52,7 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
     const lateness: number[] = [];
     const result = await db.transaction(async (tx) => {
       const due = await tx
-        .select({ ...pageContextColumns, cycle: escalations.cycle, nextStep: escalations.nextStep })
+        .select({ ...pageContextColumns, cycle: escalations.cycle, nextStep: escalations.nextStep, dueAt: escalations.dueAt })
         .from(escalations)
         .innerJoin(pages, eq(pages.id, escalations.pageId))
         .innerJoin(alerts, eq(alerts.id, pages.alertId))
@@ -67,7 +67,7 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
         try {
           const ruleSet = await deps.rules.byVersion(row.rulesVersion, tx);
           const page = { id: row.id, routeOrder: row.routeOrder, openedAt: row.openedAt, acknowledged: row.status === 'acknowledged' };
-          const planned = planDueSteps(page, { cycle: row.cycle, step: row.nextStep }, now, { ruleSet, roster: deps.roster(), leaseMs: deps.leaseMs });
+          const planned = planDueSteps(page, { cycle: row.cycle, step: row.nextStep }, now, { ruleSet, roster: deps.roster(), leaseMs: deps.leaseMs }, row.dueAt);
           rows.push(...planned.rows);
           audit.push(...planned.events);
           lateness.push(...planned.lateMs);

@@ -17,16 +17,21 @@ interface FailedNotification {
   readonly standsInFor: string | null;
 }
 
+/** The channel that takes over from a failed notification, or null. */
+export function failoverChannel(failed: Pick<FailedNotification, 'personId' | 'channel'>): ChannelKind | null {
+  if (failed.personId === '') return null;
+  const at = failoverOrder.indexOf(failed.channel);
+  return at === -1 ? null : (failoverOrder[at + 1] ?? null);
+}
+
 /**
  * The outbox row that takes over from a failed notification, or null when there is no channel
  * after it (or it was not for a person). Claimed by the writer when `leaseMs` is given (it sends
  * it at once), else queued for the sweeper.
  */
 export function failoverRow(failed: FailedNotification, now: Date, leaseMs: number | null): NotificationRow | null {
-  if (failed.personId === '') return null;
-  const at = failoverOrder.indexOf(failed.channel);
-  const next = at === -1 ? undefined : failoverOrder[at + 1];
-  if (next === undefined) return null;
+  const next = failoverChannel(failed);
+  if (next === null) return null;
   return {
     pageId: failed.pageId,
     cycle: failed.cycle,

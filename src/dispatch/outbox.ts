@@ -15,7 +15,7 @@ import { tables } from '../db/index.js';
 import type { RulesRegistry } from '../rules/index.js';
 import type { DispatchMetrics } from './metrics.js';
 import { errorFields } from '../log-fields.js';
-import { failoverRow } from './failover.js';
+import { failoverChannel, failoverRow } from './failover.js';
 import { positionAfter, offsetOf } from './ladder.js';
 import { openPhi } from './phi-vault.js';
 import { queueNotifications } from './steps.js';
@@ -194,7 +194,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     waiting = [];
     writeOutcomes(batch.map((w) => w.outcome))
       .then(
-        (failovers) => batch.forEach((w) => w.done(undefined, failovers.filter((f) => f.pageId === w.outcome.n.pageId && f.personId === w.outcome.n.personId && f.step === w.outcome.n.step && f.cycle === w.outcome.n.cycle))),
+        (failovers) => batch.forEach((w) => w.done(undefined, failovers.filter((f) => takesOverFrom(f, w.outcome.n)))),
         (e: unknown) => batch.forEach((w) => w.done(e ?? new Error('recording outcomes failed'), [])),
       )
       .finally(() => {
@@ -286,6 +286,11 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       return at === null ? null : new Date(at);
     },
   };
+}
+
+/** Whether `f` is the failover row written for the failed notification `n` (the outbox's unique key says which). */
+function takesOverFrom(f: Claimed, n: Claimed): boolean {
+  return f.pageId === n.pageId && f.cycle === n.cycle && f.step === n.step && f.target === n.target && f.personId === n.personId && f.channel === failoverChannel(n);
 }
 
 type ResultColumns =

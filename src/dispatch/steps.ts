@@ -46,8 +46,12 @@ export function dueAtOf(ruleSet: RuleSet, page: LadderPage, p: LadderPosition): 
   return new Date(page.openedAt.getTime() + offsetOf(ruleSet.routes[page.routeOrder]!, p));
 }
 
-/** Plans every position from `from` on that is due by `now`. */
-export function planDueSteps(page: LadderPage, from: LadderPosition | null, now: Date, ctx: StepContext): PlannedSteps {
+/**
+ * Plans every position from `from` on that is due by `now`. `storedDueAt` is when the escalation
+ * row says `from` falls due: earlier than the ladder's own time when someone declined the page
+ * (the next step fires now; the ones after it keep their times).
+ */
+export function planDueSteps(page: LadderPage, from: LadderPosition | null, now: Date, ctx: StepContext, storedDueAt: Date | null = null): PlannedSteps {
   const route = ctx.ruleSet.routes[page.routeOrder]!;
   const subject = `page:${page.id}`;
   const rows: NotificationRow[] = [];
@@ -58,7 +62,8 @@ export function planDueSteps(page: LadderPage, from: LadderPosition | null, now:
     events.push({ actor: 'system', kind: 'step.skipped', subject, data: { cycle: from.cycle, step: from.step, untilCycle: position!.cycle, reason: 'behind: a later repeat has begun' } });
   }
   while (position !== null) {
-    const dueAt = dueAtOf(ctx.ruleSet, page, position);
+    const ladderDueAt = dueAtOf(ctx.ruleSet, page, position);
+    const dueAt = position === from && storedDueAt !== null && storedDueAt < ladderDueAt ? storedDueAt : ladderDueAt;
     if (dueAt.getTime() > now.getTime()) break;
     const { cycle, step } = position;
     const resolved = ctx.ruleSet.resolveStep(page.routeOrder, step, dueAt, ctx.roster);

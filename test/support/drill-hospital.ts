@@ -52,7 +52,7 @@ workflow drill {
   legacy-pager-group "DRILL-1"
   stage parallel
   sms   "Drill {test} on {unit}: {link}"
-  voice "Drill on unit {unit}. Press 1 to acknowledge."
+  voice "Drill on unit {unit}."
   push  "Drill" / "{test} on {unit}"
   pager "DRILL {test} {unit} {page}"
   detail "{test} for {patient.name}"

@@ -32,8 +32,22 @@ export interface VoiceChannelDeps {
 
 export function createVoiceChannel(deps: VoiceChannelDeps): Channel {
   const limit = deps.rateLimit ?? defaultCallRateLimit;
+  // Calls to one phone are placed one at a time in this process, so that the count of recent
+  // calls a call is checked against includes the calls placed just before it. (Across replicas
+  // the limit can be passed by a call or two at the same instant.)
+  const placing = new Map<string, Promise<unknown>>();
+  const oneAtATime = <T>(phone: string, work: () => Promise<T>): Promise<T> => {
+    const result = (placing.get(phone) ?? Promise.resolve()).then(work, work);
+    const settled = result.catch(() => undefined);
+    placing.set(phone, settled);
+    void settled.then(() => {
+      if (placing.get(phone) === settled) placing.delete(phone);
+    });
+    return result;
+  };
 
-  const call = async (n: OutboundNotification, phone: string, text: string): Promise<ContactResult> => {
+  const call = (n: OutboundNotification, phone: string, text: string): Promise<ContactResult> => oneAtATime(phone, () => place(n, phone, text));
+  const place = async (n: OutboundNotification, phone: string, text: string): Promise<ContactResult> => {
     const now = deps.clock();
     const recent = await deps.deliveries.sentSince('voice', phone, new Date(now.getTime() - limit.perMs));
     if (recent.length >= limit.calls) {
