@@ -6,7 +6,7 @@ import { tables } from '../db/index.js';
 import type { AuditData } from '../db/schema.js';
 import { acknowledgementOf, type Acknowledgement } from './acknowledge.js';
 
-const { pages, escalations, notifications, auditEvents } = tables;
+const { pages, escalations, notifications, auditEvents, deliveries } = tables;
 
 export type PageState =
   | { readonly status: 'open' }
@@ -45,6 +45,8 @@ export interface PageView {
     readonly standsInFor: string | null;
     readonly createdAt: Date;
     readonly delivery: DeliveryState;
+    /** What each phone, device or pager group got, as the provider reported it. */
+    readonly deliveries: readonly { readonly status: string; readonly providerStatus: string | null; readonly error: string | null; readonly at: Date }[];
   }[];
   readonly timeline: readonly { readonly at: Date; readonly kind: string; readonly actor: string; readonly data: AuditData }[];
 }
@@ -57,6 +59,12 @@ export async function loadPageView(db: Db, pageId: string): Promise<PageView | n
   if (page === undefined) return null;
   const [escalation] = await db.select().from(escalations).where(eq(escalations.pageId, pageId));
   const rows = await db.select().from(notifications).where(eq(notifications.pageId, pageId)).orderBy(asc(notifications.id));
+  const sent = await db
+    .select({ notificationId: deliveries.notificationId, status: deliveries.status, providerStatus: deliveries.providerStatus, error: deliveries.error, at: deliveries.updatedAt })
+    .from(deliveries)
+    .innerJoin(notifications, eq(notifications.id, deliveries.notificationId))
+    .where(eq(notifications.pageId, pageId))
+    .orderBy(asc(deliveries.id));
   const events = await db.select().from(auditEvents).where(eq(auditEvents.subject, `page:${pageId}`)).orderBy(asc(auditEvents.seq));
   return {
     page: {
@@ -82,6 +90,7 @@ export async function loadPageView(db: Db, pageId: string): Promise<PageView | n
       standsInFor: n.standsInFor,
       createdAt: n.createdAt,
       delivery: deliveryOf(n),
+      deliveries: sent.filter((d) => d.notificationId === n.id).map(({ status, providerStatus, error, at }) => ({ status, providerStatus, error, at })),
     })),
     timeline: events.map((e) => ({ at: e.at, kind: e.kind, actor: e.actor, data: e.data })),
   };

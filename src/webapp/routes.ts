@@ -53,16 +53,19 @@ export function webAppRoutes(deps: WebAppDeps): Hono {
   const signedIn = (c: Context): Promise<SignedIn | null> => deps.devices.session(getCookie(c, sessionCookie));
   const toSignIn = (c: Context) => c.redirect(`/signin?next=${encodeURIComponent(new URL(c.req.url).pathname)}`, 303);
 
-  // Pages that can show PHI are never cached, never framed, and leak no link (tokens) as a referrer.
-  app.use('*', async (c, next) => {
-    await next();
-    c.header('Cache-Control', 'no-store');
-    c.header('Referrer-Policy', 'no-referrer');
-    c.header('X-Frame-Options', 'DENY');
-    c.header('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'");
-  });
-  // Forms post only from our own pages.
-  app.use('*', csrf({ origin: (origin) => origin === new URL(deps.publicBaseUrl()).origin }));
+  // The app's pages can show PHI: never cached, never framed, and no link (they hold tokens)
+  // leaks as a referrer. Forms post only from our own pages.
+  const pagePaths = ['/enroll/*', '/signin', '/signout', '/app', '/pages/*', '/ack/*'];
+  for (const path of pagePaths) {
+    app.use(path, async (c, next) => {
+      await next();
+      c.header('Cache-Control', 'no-store');
+      c.header('Referrer-Policy', 'no-referrer');
+      c.header('X-Frame-Options', 'DENY');
+      c.header('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'");
+    });
+    app.use(path, csrf({ origin: (origin) => origin === new URL(deps.publicBaseUrl()).origin }));
+  }
 
   app.get('/sw.js', (c) => c.body(serviceWorkerJs, 200, { 'content-type': 'text/javascript; charset=utf-8', 'service-worker-allowed': '/' }));
   app.get('/app.js', (c) => c.body(appJs, 200, { 'content-type': 'text/javascript; charset=utf-8' }));

@@ -80,7 +80,9 @@ describe(`channels (${testDriver})`, () => {
     expect(await h.fakes.twilio.messageStatus(sms.sid, 'sent')).toBe(204);
     expect(await h.fakes.twilio.messageStatus(sms.sid, 'delivered')).toBe(204);
     let v = await h.view(pageId);
-    expect(v.notifications.find((n) => n.channel === 'sms')!.delivery.status).toBe('delivered');
+    const smsNotification = v.notifications.find((n) => n.channel === 'sms')!;
+    expect(smsNotification.delivery.status).toBe('delivered');
+    expect(smsNotification.deliveries).toMatchObject([{ status: 'delivered', providerStatus: 'delivered' }]);
     expect(kinds(v).filter((k) => k === 'delivery.delivered')).toHaveLength(1);
 
     // Voice at 2 minutes: a call with answering-machine detection and absolute callback URLs.
@@ -220,7 +222,9 @@ describe(`channels (${testDriver})`, () => {
     expect(machine.says).toEqual([]);
     expect(machine.hangup).toBe(true);
     expect(await h.fakes.twilio.callStatus(third.sid, 'completed')).toBe(204);
-    expect((await h.view(declined)).state.status).toBe('open');
+    const after = await h.view(declined);
+    expect(after.state.status).toBe('open');
+    expect(after.notifications.find((n) => n.personId === elif.id && n.channel === 'voice')!.deliveries).toMatchObject([{ status: 'failed', error: 'voicemail answered' }]);
   });
 
   it('an expired push subscription is removed and the step falls over to SMS', async () => {
