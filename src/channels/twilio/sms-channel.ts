@@ -4,12 +4,12 @@
 // STOP. Delivery is reported later by Twilio's status callbacks.
 import type { Db } from '../../db/index.js';
 import { ackCodePlaceholder, type Channel, type OutboundNotification } from '../channel.js';
-import { combineContactResults, type ContactResult } from '../contact-results.js';
+import type { ContactResult } from '../contact-results.js';
 import { optedOut, phonesOf } from '../contacts.js';
 import type { DeliveryLog } from '../deliveries.js';
-import { twilioFailure, type TwilioClient, type TwilioConfig } from './client.js';
+import type { TwilioClient, TwilioConfig } from './client.js';
+import { requestTwilio, toEachPhone } from './phones.js';
 import { replyCodeFor } from './reply-codes.js';
-import { statusRank } from './statuses.js';
 
 export interface SmsChannelDeps {
   readonly db: Db;
@@ -22,34 +22,21 @@ export interface SmsChannelDeps {
 }
 
 export function createSmsChannel(deps: SmsChannelDeps): Channel {
-  const sendTo = async (n: OutboundNotification, personId: string, phone: string, text: string): Promise<ContactResult> => {
+  const sendTo = async (n: OutboundNotification, text: string, personId: string, phone: string, stopped: ReadonlySet<string>): Promise<ContactResult> => {
+    if (stopped.has(phone)) return { status: 'failed', error: 'the phone texted STOP' };
     const code = await replyCodeFor(deps.db, { phone, pageId: n.pageId, personId, at: deps.clock() });
     const body = text.replaceAll(ackCodePlaceholder, String(code));
     const delivery = await deps.deliveries.begin({ notificationId: n.id, channel: 'sms', contact: phone, text: body });
-    try {
-      const message = await deps.client.messages.create({ to: phone, from: deps.config.from, body, statusCallback: `${deps.publicBaseUrl()}/webhooks/twilio/status` });
-      await deps.deliveries.settle(delivery, { status: 'sent', providerId: message.sid, providerStatus: message.status, rank: statusRank('sms', message.status) });
-      return { status: 'sent', providerId: message.sid };
-    } catch (e) {
-      const failure = twilioFailure(e);
-      await deps.deliveries.settle(delivery, { status: 'failed', error: failure.error });
-      return failure;
-    }
+    return requestTwilio(deps.deliveries, delivery, 'sms', () => deps.client.messages.create({ to: phone, from: deps.config.from, body, statusCallback: `${deps.publicBaseUrl()}/webhooks/twilio/status` }));
   };
 
   return {
     kind: 'sms',
     async send(n) {
-      if (n.recipient.kind !== 'person' || n.message.channel !== 'sms') return { status: 'failed', error: 'SMS goes to people; a team inbox or pager group has no phone' };
-      const phones = await phonesOf(deps.db, n.recipient.personId);
-      if (phones.length === 0) return { status: 'failed', error: 'no phone number on file' };
-      const reached = await deps.deliveries.reached(n.id);
-      const stopped = await optedOut(deps.db, phones);
-      const results: ContactResult[] = [];
-      for (const phone of phones.filter((p) => !reached.has(p))) {
-        results.push(stopped.has(phone) ? { status: 'failed', error: 'the phone texted STOP' } : await sendTo(n, n.recipient.personId, phone, n.message.text));
-      }
-      return combineContactResults(results, reached.size);
+      if (n.message.channel !== 'sms') return { status: 'failed', error: 'not an SMS message' };
+      const text = n.message.text;
+      const stopped = n.recipient.kind === 'person' ? await optedOut(deps.db, await phonesOf(deps.db, n.recipient.personId)) : new Set<string>();
+      return toEachPhone(deps, n, (personId, phone) => sendTo(n, text, personId, phone, stopped));
     },
   };
 }

@@ -5,11 +5,10 @@
 // answered.
 import type { Db } from '../../db/index.js';
 import type { Channel, OutboundNotification } from '../channel.js';
-import { combineContactResults, type ContactResult } from '../contact-results.js';
-import { phonesOf } from '../contacts.js';
+import type { ContactResult } from '../contact-results.js';
 import type { DeliveryLog } from '../deliveries.js';
-import { twilioFailure, type TwilioClient, type TwilioConfig } from './client.js';
-import { statusRank } from './statuses.js';
+import type { TwilioClient, TwilioConfig } from './client.js';
+import { requestTwilio, toEachPhone } from './phones.js';
 import { voiceWebhookPath } from './voice-call.js';
 
 export interface CallRateLimit {
@@ -55,8 +54,8 @@ export function createVoiceChannel(deps: VoiceChannelDeps): Channel {
     }
     const delivery = await deps.deliveries.begin({ notificationId: n.id, channel: 'voice', contact: phone, text });
     const base = deps.publicBaseUrl();
-    try {
-      const placed = await deps.client.calls.create({
+    return requestTwilio(deps.deliveries, delivery, 'voice', () =>
+      deps.client.calls.create({
         to: phone,
         from: deps.config.from,
         url: `${base}${voiceWebhookPath(delivery, 'prompt', 0)}`,
@@ -66,26 +65,16 @@ export function createVoiceChannel(deps: VoiceChannelDeps): Channel {
         statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
         machineDetection: 'Enable',
         timeout: 30,
-      });
-      await deps.deliveries.settle(delivery, { status: 'sent', providerId: placed.sid, providerStatus: placed.status, rank: statusRank('voice', placed.status) });
-      return { status: 'sent', providerId: placed.sid };
-    } catch (e) {
-      const failure = twilioFailure(e);
-      await deps.deliveries.settle(delivery, { status: 'failed', error: failure.error });
-      return failure;
-    }
+      }),
+    );
   };
 
   return {
     kind: 'voice',
     async send(n) {
-      if (n.recipient.kind !== 'person' || n.message.channel !== 'voice') return { status: 'failed', error: 'calls go to people; a team inbox or pager group has no phone' };
-      const phones = await phonesOf(deps.db, n.recipient.personId);
-      if (phones.length === 0) return { status: 'failed', error: 'no phone number on file' };
-      const reached = await deps.deliveries.reached(n.id);
-      const results: ContactResult[] = [];
-      for (const phone of phones.filter((p) => !reached.has(p))) results.push(await call(n, phone, n.message.text));
-      return combineContactResults(results, reached.size);
+      if (n.message.channel !== 'voice') return { status: 'failed', error: 'not a voice message' };
+      const text = n.message.text;
+      return toEachPhone(deps, n, (_personId, phone) => call(n, phone, text));
     },
   };
 }
