@@ -30,7 +30,8 @@ export function ackLinkToken(key: Buffer, notificationId: number, expiresAt: Dat
 export function checkAckLinkToken(key: Buffer, token: string, now: Date): AckLinkCheck {
   if (!/^[A-Za-z0-9_-]{34}$/.test(token)) return { ok: false, reason: 'malformed' };
   const raw = Buffer.from(token, 'base64url');
-  if (raw.length !== bodyBytes + macBytes || raw.readUInt8(0) !== version) return { ok: false, reason: 'malformed' };
+  // Only the canonical spelling: the last character's unused bits would otherwise let several tokens stand for one.
+  if (raw.length !== bodyBytes + macBytes || raw.toString('base64url') !== token || raw.readUInt8(0) !== version) return { ok: false, reason: 'malformed' };
   const body = raw.subarray(0, bodyBytes);
   if (!timingSafeEqual(mac(key, body), raw.subarray(bodyBytes))) return { ok: false, reason: 'forged' };
   const expiresAt = new Date(body.readUInt32BE(9) * 1000);
