@@ -223,6 +223,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       phiKey,
       ackLinkKey: keys.ackLinkKey,
       vapidPublicKey: keys.vapid.publicKey,
+      pushServices: config.pushServices,
       publicBaseUrl,
       twilioAuthToken: config.twilio?.authToken ?? null,
     });

@@ -28,6 +28,8 @@ const envSchema = z.object({
     .string()
     .regex(/^(mailto:|https:)/, 'a mailto: or https: URL')
     .optional(),
+  /** The push services subscriptions may point at (host names; a name matches its subdomains too): the gateway posts to nothing else. */
+  PAGERLESS_PUSH_SERVICES: z.string().default('fcm.googleapis.com,push.services.mozilla.com,push.apple.com,notify.windows.com'),
   /** Twilio SMS and voice are on when the three are set. */
   TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-f]{32}$/, 'AC followed by 32 hex digits').optional(),
   TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
@@ -61,6 +63,8 @@ export interface GatewayConfig {
   readonly database: DatabaseConfig;
   /** Null: the development channel stands in. */
   readonly push: { readonly subject: string } | null;
+  /** Hosts a push subscription's endpoint may be on. */
+  readonly pushServices: readonly string[];
   readonly twilio: { readonly accountSid: string; readonly authToken: string; readonly from: string; readonly apiBaseUrl: string | null; readonly callsPerMinute: number } | null;
   readonly wctp: { readonly url: string; readonly senderId: string; readonly maxChars: number } | null;
   readonly sessionIdleMs: number;
@@ -80,6 +84,9 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
   if (parsed.success) {
     const twilioKeys = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM_NUMBER'] as const;
     const given = twilioKeys.filter((k) => parsed.data[k] !== undefined);
+    if (given.length === twilioKeys.length && parsed.data.PUBLIC_BASE_URL === undefined && parsed.data.TWILIO_API_BASE_URL === undefined) {
+      problems.push('PUBLIC_BASE_URL: Twilio calls the gateway back and signs what it sends for that address; set it to the https address Twilio reaches the gateway at');
+    }
     if (given.length > 0 && given.length < twilioKeys.length) problems.push(`Twilio needs all of ${twilioKeys.join(', ')}; missing ${twilioKeys.filter((k) => !given.includes(k)).join(', ')}`);
   }
   if (!parsed.success || database === undefined || problems.length > 0) throw new ConfigError(`the configuration is not valid:\n  ${problems.join('\n  ')}`);
@@ -99,6 +106,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     replica: c.PAGERLESS_REPLICA ?? `${hostname()}-${process.pid}`,
     database,
     push: c.PAGERLESS_PUSH_SUBJECT === undefined ? null : { subject: c.PAGERLESS_PUSH_SUBJECT },
+    pushServices: c.PAGERLESS_PUSH_SERVICES.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== ''),
     twilio:
       c.TWILIO_ACCOUNT_SID === undefined || c.TWILIO_AUTH_TOKEN === undefined || c.TWILIO_FROM_NUMBER === undefined
         ? null

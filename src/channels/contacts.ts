@@ -1,9 +1,9 @@
 // Where a person can be reached: phones from the rosters, push subscriptions from their devices.
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
 
-const { contactPoints, pushSubscriptions, smsOptOuts } = tables;
+const { contactPoints, pushSubscriptions, smsOptOuts, devices } = tables;
 
 export async function phonesOf(db: Db, personId: string): Promise<string[]> {
   const rows = await db
@@ -23,8 +23,15 @@ export async function optedOut(db: Db, phones: readonly string[]): Promise<Reado
 
 export type PushSubscriptionRow = typeof pushSubscriptions.$inferSelect;
 
+/** The person's push subscriptions, less those of devices revoked. */
 export async function pushSubscriptionsOf(db: Db, personId: string): Promise<PushSubscriptionRow[]> {
-  return db.select().from(pushSubscriptions).where(eq(pushSubscriptions.personId, personId)).orderBy(pushSubscriptions.id);
+  const rows = await db
+    .select({ s: pushSubscriptions })
+    .from(pushSubscriptions)
+    .leftJoin(devices, eq(devices.id, pushSubscriptions.deviceId))
+    .where(and(eq(pushSubscriptions.personId, personId), isNull(devices.revokedAt)))
+    .orderBy(pushSubscriptions.id);
+  return rows.map((r) => r.s);
 }
 
 /** The push service said the subscription is gone (404, 410): nothing will reach it again. */

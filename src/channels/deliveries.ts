@@ -13,7 +13,12 @@ export type DeliverySettlement =
   | { readonly status: 'failed'; readonly error: string; readonly providerStatus?: string };
 
 export interface DeliveryLog {
-  /** Contacts this notification was already handed to the provider for: a retry does not send to them again. */
+  /**
+   * Contacts this notification was already handed to the provider for, or may have been: a
+   * retry does not send to them again. A delivery still `requested` was left by a process that
+   * died while asking the provider; whether the provider took it cannot be known, and texting a
+   * physician twice for one step is what this prevents (the ladder's next step still comes).
+   */
   reached(notificationId: number): Promise<ReadonlySet<string>>;
   /** Records that the provider is about to be asked; returns the delivery's id. */
   begin(input: { readonly notificationId: number; readonly channel: ChannelKind; readonly contact: string; readonly text: string }): Promise<number>;
@@ -28,7 +33,7 @@ export function createDeliveryLog(db: Db, clock: () => Date): DeliveryLog {
       const rows = await db
         .select({ contact: deliveries.contact })
         .from(deliveries)
-        .where(and(eq(deliveries.notificationId, notificationId), inArray(deliveries.status, ['sent', 'delivered'])));
+        .where(and(eq(deliveries.notificationId, notificationId), inArray(deliveries.status, ['requested', 'sent', 'delivered'])));
       return new Set(rows.map((r) => r.contact));
     },
     async begin(input) {

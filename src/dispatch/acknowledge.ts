@@ -1,13 +1,13 @@
 // Acknowledging and resolving a page. Acknowledgement stops the escalation: steps marked
 // `unless acked` no longer fire and their unsent messages are cancelled, the repeats end; steps
 // without it still fire, as the rules say. Resolving ends everything still to come.
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import { appendAuditEvents, type AuditEvent } from '../audit/index.js';
 import type { TokenHolder } from '../auth/tokens.js';
 import type { Db, DbTransaction } from '../db/index.js';
 import { tables } from '../db/index.js';
 import type { RulesRegistry } from '../rules/index.js';
-import { nextFiring, storedPosition } from './ladder.js';
+import { nextFiring, positionAfter, storedPosition } from './ladder.js';
 import type { DispatchMetrics } from './metrics.js';
 import { dueAtOf } from './steps.js';
 
@@ -67,6 +67,16 @@ async function lockPage(tx: DbTransaction, pageId: string): Promise<PageRow | un
 /** Whether `personId` was sent anything for this page: the people who may acknowledge it. */
 export async function wasPaged(db: Db | DbTransaction, pageId: string, personId: string): Promise<boolean> {
   const [row] = await db.select({ id: notifications.id }).from(notifications).where(and(eq(notifications.pageId, pageId), eq(notifications.personId, personId))).limit(1);
+  return row !== undefined;
+}
+
+/** Whether anything for this page reached `personId` (was handed to a provider): who may see its PHI. */
+export async function wasReached(db: Db | DbTransaction, pageId: string, personId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: notifications.id })
+    .from(notifications)
+    .where(and(eq(notifications.pageId, pageId), eq(notifications.personId, personId), isNotNull(notifications.sentAt)))
+    .limit(1);
   return row !== undefined;
 }
 
@@ -159,7 +169,7 @@ export async function resolvePage(deps: Omit<AckDeps, 'rules' | 'metrics'>, inpu
 
 
 export type DeclineResult =
-  /** The ladder's next step fires now instead of at its time (null: the ladder had run out). */
+  /** The ladder's next step fires now instead of at its time; null: there was none to bring forward (the ladder ran out, or it had moved on already). */
   | { readonly kind: 'declined'; readonly escalatesAt: Date | null }
   | { readonly kind: 'not-found' }
   | { readonly kind: 'not-paged' }
@@ -167,20 +177,28 @@ export type DeclineResult =
   | { readonly kind: 'not-open' };
 
 /**
- * Someone paged says they cannot take it (a key press on the call): the next step of the ladder
- * is brought forward to now, so the next person is paged without waiting out the step.
+ * Someone paged says they cannot take it (a key press on the call): the step after the one that
+ * paged them is brought forward to now, so the next person is paged without waiting it out. Only
+ * that step: a second decline of the same call, or from a step the ladder has left, brings
+ * nothing else forward.
  */
-export async function declinePage(deps: Omit<AckDeps, 'rules' | 'metrics'>, input: { readonly pageId: string; readonly personId: string; readonly via: AckVia }): Promise<DeclineResult> {
+export async function declinePage(
+  deps: Omit<AckDeps, 'metrics'>,
+  input: { readonly pageId: string; readonly personId: string; readonly via: AckVia; readonly cycle: number; readonly step: number },
+): Promise<DeclineResult> {
   return deps.db.transaction(async (tx): Promise<DeclineResult> => {
     const page = await lockPage(tx, input.pageId);
     if (page === undefined) return { kind: 'not-found' };
     if (!(await wasPaged(tx, page.id, input.personId))) return { kind: 'not-paged' };
     if (page.status !== 'open') return { kind: 'not-open' };
     const at = deps.clock();
+    const route = (await deps.rules.byVersion(page.rulesVersion, tx)).routes[page.routeOrder]!;
+    const after = positionAfter(route, { cycle: input.cycle, step: input.step }, false);
     const [escalation] = await tx.select().from(escalations).where(eq(escalations.pageId, page.id)).for('update');
-    const escalatesAt = escalation === undefined || escalation.dueAt === null ? null : escalation.dueAt < at ? escalation.dueAt : at;
+    const pointsAfter = escalation !== undefined && after !== null && escalation.cycle === after.cycle && escalation.nextStep === after.step;
+    const escalatesAt = pointsAfter && escalation.dueAt !== null && escalation.dueAt > at ? at : null;
     if (escalatesAt !== null) await tx.update(escalations).set({ dueAt: escalatesAt }).where(eq(escalations.pageId, page.id));
-    await appendAuditEvents(tx, deps.auditKey, [{ actor: `person:${input.personId}`, kind: 'page.declined', subject: `page:${page.id}`, data: { via: input.via, escalatesNow: escalatesAt !== null } }], at);
+    await appendAuditEvents(tx, deps.auditKey, [{ actor: `person:${input.personId}`, kind: 'page.declined', subject: `page:${page.id}`, data: { via: input.via, cycle: input.cycle, step: input.step, escalatesNow: escalatesAt !== null } }], at);
     return { kind: 'declined', escalatesAt };
   });
 }

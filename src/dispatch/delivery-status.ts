@@ -7,6 +7,7 @@ import { appendAuditEvents, type AuditEvent } from '../audit/index.js';
 import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
 import { failoverRow } from './failover.js';
+import { openPages } from './outbox.js';
 import { queueNotifications } from './steps.js';
 
 const { deliveries, notifications } = tables;
@@ -56,7 +57,7 @@ export async function recordProviderReport(deps: { readonly db: Db; readonly aud
         .limit(1);
       if (alive === undefined) {
         await tx.update(notifications).set({ status: 'failed', error: report.error, updatedAt: now }).where(eq(notifications.id, n!.id));
-        const failover = failoverRow(n!, now, null);
+        const failover = (await openPages(tx, [n!.pageId])).has(n!.pageId) ? failoverRow(n!, now, null) : null;
         const [queued] = failover === null ? [] : await queueNotifications(tx, [failover]);
         if (queued !== undefined) {
           failedOver = true;

@@ -47,7 +47,7 @@ export interface Dispatcher {
   acknowledge(input: { readonly pageId: string; readonly personId: string; readonly via: AckVia }): Promise<AckResult>;
   resolve(input: { readonly pageId: string; readonly by: Resolver }): Promise<ResolveResult>;
   /** Someone paged cannot take it: the ladder's next step fires now. */
-  decline(input: { readonly pageId: string; readonly personId: string; readonly via: AckVia }): Promise<DeclineResult>;
+  decline(input: { readonly pageId: string; readonly personId: string; readonly via: AckVia; readonly cycle: number; readonly step: number }): Promise<DeclineResult>;
   /** A provider's status callback about a delivery. */
   report(report: ProviderReport): Promise<ReportOutcome>;
   view(pageId: string): Promise<PageView | null>;
@@ -81,7 +81,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       return resolvePage({ db, auditKey: deps.auditKey, clock: deps.clock }, input);
     },
     async decline(input) {
-      const result = await declinePage({ db, auditKey: deps.auditKey, clock: deps.clock }, input);
+      const result = await declinePage({ db, auditKey: deps.auditKey, rules: deps.rules, clock: deps.clock }, input);
       if (result.kind === 'declined' && result.escalatesAt !== null) engine.afterCommit({ rows: [], pages: new Map() }, result.escalatesAt);
       return result;
     },

@@ -1,5 +1,5 @@
 // The dispatch core: opening pages, the outbox, escalation, acknowledgement. What other folders import.
-export { acknowledgePage, concerns, declinePage, resolvePage, wasPaged, type AckResult, type AckVia, type Acknowledgement, type DeclineResult, type ResolveResult, type Resolver } from './acknowledge.js';
+export { acknowledgePage, concerns, declinePage, resolvePage, wasPaged, wasReached, type AckResult, type AckVia, type Acknowledgement, type DeclineResult, type ResolveResult, type Resolver } from './acknowledge.js';
 export { deliveryForCall, type ProviderReport, type ReportOutcome } from './delivery-status.js';
 export { createDispatchEngine, type DispatchEngine, type Timers } from './engine.js';
 export { createEscalator, type Escalator } from './escalations.js';

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { RuleSet } from '../../grammar/index.js';
 import { appendAuditEvents, type AuditEvent } from '../audit/index.js';
 import { ackCodePlaceholder, ackLinkLifetimeMs, ackLinkToken, phiGuard, type ChannelMessage, type ChannelSet, type DeliveryResult, type OutboundNotification, type PhiLeak, type Recipient } from '../channels/index.js';
-import { rowsOf, type Db } from '../db/index.js';
+import { rowsOf, type Db, type DbTransaction } from '../db/index.js';
 import { tables } from '../db/index.js';
 import type { RulesRegistry } from '../rules/index.js';
 import type { DispatchMetrics } from './metrics.js';
@@ -174,7 +174,9 @@ export function createOutbox(deps: OutboxDeps): Outbox {
           },
         });
       }
-      const failovers = await queueNotifications(tx, takeOver);
+      // Only a page still open fails over: after an acknowledgement nobody else needs calling.
+      const open = takeOver.length === 0 ? new Set<string>() : await openPages(tx, takeOver.map((f) => f.pageId));
+      const failovers = await queueNotifications(tx, takeOver.filter((f) => open.has(f.pageId)));
       for (const f of failovers) audit.push({ actor: 'system', kind: 'notification.failed-over', subject: `page:${f.pageId}`, data: { notification: f.id, channel: f.channel, person: f.personId, cycle: f.cycle, step: f.step } });
       await appendAuditEvents(tx, deps.auditKey, audit, now);
       return failovers;
@@ -288,6 +290,12 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   };
 }
 
+/** Which of these pages are open (neither acknowledged nor resolved). */
+export async function openPages(tx: DbTransaction, ids: readonly string[]): Promise<Set<string>> {
+  const rows = await tx.select({ id: pages.id }).from(pages).where(and(inArray(pages.id, [...new Set(ids)]), eq(pages.status, 'open')));
+  return new Set(rows.map((r) => r.id));
+}
+
 /** Whether `f` is the failover row written for the failed notification `n` (the outbox's unique key says which). */
 function takesOverFrom(f: Claimed, n: Claimed): boolean {
   return f.pageId === n.pageId && f.cycle === n.cycle && f.step === n.step && f.target === n.target && f.personId === n.personId && f.channel === failoverChannel(n);
@@ -341,7 +349,8 @@ function toOutbound(ruleSet: RuleSet, page: PageContext, n: Claimed, publicBaseU
     n.channel === 'push'
       ? { channel: 'push', title: messages.push?.title ?? 'Pagerless', body: messages.push?.body ?? fallbackText }
       : { channel: n.channel, text: messages[n.channel] ?? fallbackText };
-  const link = (t: string): string => t.replaceAll(linkPlaceholder, links.ack);
+  // A call does not read a token aloud: it names where the link is.
+  const link = (t: string): string => t.replaceAll(linkPlaceholder, n.channel === 'voice' ? 'the link in your Pagerless text' : links.ack);
   const message: ChannelMessage = unlinked.channel === 'push' ? { ...unlinked, title: link(unlinked.title), body: link(unlinked.body) } : { ...unlinked, text: link(unlinked.text) };
   return { ownText: textOf(unlinked), outbound: {
     id: n.id,

@@ -46,6 +46,7 @@ export interface HttpDeps {
   readonly phiKey: Buffer;
   readonly ackLinkKey: Buffer;
   readonly vapidPublicKey: string;
+  readonly pushServices: readonly string[];
   readonly publicBaseUrl: () => string;
   /** Twilio's auth token, to check its webhooks' signatures; null when Twilio is not configured. */
   readonly twilioAuthToken: string | null;
@@ -93,7 +94,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.route('/v1/enrollments', enrollmentRoutes(deps));
   if (deps.twilioAuthToken !== null) app.route('/webhooks/twilio', twilioWebhookRoutes({ db, clock: deps.clock, dispatcher: deps.dispatcher, authToken: deps.twilioAuthToken, publicBaseUrl: deps.publicBaseUrl }));
   // The physician's web app (cookie sessions on enrolled devices, acknowledge links, push).
-  app.route('/', webAppRoutes({ db, clock: deps.clock, dispatcher: deps.dispatcher, devices: deps.devices, phiKey: deps.phiKey, ackLinkKey: deps.ackLinkKey, vapidPublicKey: deps.vapidPublicKey, publicBaseUrl: deps.publicBaseUrl }));
+  app.route('/', webAppRoutes({ db, clock: deps.clock, dispatcher: deps.dispatcher, devices: deps.devices, phiKey: deps.phiKey, ackLinkKey: deps.ackLinkKey, vapidPublicKey: deps.vapidPublicKey, pushServices: deps.pushServices, publicBaseUrl: deps.publicBaseUrl }));
 
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no such endpoint: ${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((err, c) => {

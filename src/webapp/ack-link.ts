@@ -38,7 +38,11 @@ export async function redeemAckLink(
 ): Promise<RedeemResult> {
   const link = await lookUpAckLink(deps, token);
   if (!link.ok) return { kind: 'invalid', reason: link.reason };
+  if (link.used) return { kind: 'used' };
+  // Acknowledge first: a link is spent only by an acknowledgement that happened (two taps at
+  // once both acknowledge, harmlessly; the second finds it acknowledged).
+  const result = await deps.dispatcher.acknowledge({ pageId: link.pageId, personId: link.personId, via });
+  if (result.kind !== 'acknowledged' && result.kind !== 'already-acknowledged') return result;
   const used = await deps.db.insert(ackLinkUses).values({ notificationId: link.notificationId, usedAt: deps.clock() }).onConflictDoNothing().returning();
-  if (used.length === 0) return { kind: 'used' };
-  return deps.dispatcher.acknowledge({ pageId: link.pageId, personId: link.personId, via });
+  return used.length === 0 ? { kind: 'used' } : result;
 }

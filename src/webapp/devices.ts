@@ -52,8 +52,8 @@ export interface DeviceStore {
   /** Uses the code (once), enrolls a device with this PIN and signs it in. */
   enroll(code: string, pin: string): Promise<({ ok: true; deviceCookie: string; session: string } & { person: SignedIn }) | { ok: false; reason: 'unknown' | 'used' | 'expired' }>;
   signIn(deviceCookie: string | undefined, pin: string): Promise<SignInResult>;
-  /** The signed-in person of a session cookie still in use; null when there is none or it lapsed. */
-  session(cookie: string | undefined): Promise<SignedIn | null>;
+  /** The signed-in person of a session cookie still in use, on the device it was signed in on; null when there is none or it lapsed. */
+  session(cookie: string | undefined, deviceCookie: string | undefined): Promise<SignedIn | null>;
   signOut(cookie: string | undefined): Promise<void>;
   /** Whose device this is (for the sign-in page), without signing in. */
   device(deviceCookie: string | undefined): Promise<{ deviceId: string; name: string } | null>;
@@ -126,15 +126,17 @@ export function createDeviceStore(db: Db, clock: () => Date, idleMs: number): De
       const session = await newSession(device.id, device.personId, now);
       return { ok: true, session, person: { personId: device.personId, deviceId: device.id, name: await nameOf(device.personId) } };
     },
-    async session(cookie) {
+    async session(cookie, deviceCookie) {
       if (cookie === undefined || cookie === '') return null;
+      // A session is only good on the enrolled device it was signed in on.
+      const deviceId = (deviceCookie ?? '').split('.')[0];
       const [row] = await db
         .select({ s: sessions, revokedAt: devices.revokedAt })
         .from(sessions)
         .innerJoin(devices, eq(devices.id, sessions.deviceId))
         .where(eq(sessions.hash, sha256(cookie)));
       const now = clock();
-      if (row === undefined || row.s.endedAt !== null || row.revokedAt !== null) return null;
+      if (row === undefined || row.s.endedAt !== null || row.revokedAt !== null || row.s.deviceId !== deviceId) return null;
       if (now.getTime() - row.s.lastActiveAt.getTime() >= idleMs) return null;
       if (now.getTime() - row.s.lastActiveAt.getTime() >= touchEveryMs) await db.update(sessions).set({ lastActiveAt: now }).where(eq(sessions.hash, row.s.hash));
       return { personId: row.s.personId, deviceId: row.s.deviceId, name: await nameOf(row.s.personId) };

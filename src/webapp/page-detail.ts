@@ -1,6 +1,6 @@
 // A page as its recipient sees it in the web app, PHI included: read only for a signed-in person
 // the page was sent to.
-import { and, asc, eq, ne } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, ne } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
 import { openPhi } from '../dispatch/index.js';
@@ -32,13 +32,13 @@ export async function loadPageDetail(db: Db, phiKey: Buffer, pageId: string, per
   };
 }
 
-/** The pages sent to a person that are not resolved, newest first. */
+/** The pages that reached a person and are not resolved, oldest first. */
 export async function openPagesOf(db: Db, personId: string): Promise<PageListItem[]> {
   return db
     .selectDistinct({ id: pages.id, workflow: pages.workflow, status: pages.status, openedAt: pages.openedAt })
     .from(pages)
     .innerJoin(notifications, eq(notifications.pageId, pages.id))
-    .where(and(eq(notifications.personId, personId), ne(pages.status, 'resolved')))
+    .where(and(eq(notifications.personId, personId), isNotNull(notifications.sentAt), ne(pages.status, 'resolved')))
     .orderBy(pages.openedAt)
     .limit(100);
 }

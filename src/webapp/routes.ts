@@ -9,7 +9,7 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
-import { wasPaged, type Dispatcher } from '../dispatch/index.js';
+import { wasReached, type Dispatcher } from '../dispatch/index.js';
 import { HttpError } from '../http/errors.js';
 import { readJsonBody } from '../http/json-body.js';
 import { lookUpAckLink, redeemAckLink } from './ack-link.js';
@@ -26,6 +26,7 @@ export interface WebAppDeps {
   readonly phiKey: Buffer;
   readonly ackLinkKey: Buffer;
   readonly vapidPublicKey: string;
+  readonly pushServices: readonly string[];
   readonly publicBaseUrl: () => string;
 }
 
@@ -33,25 +34,38 @@ const deviceCookie = 'pagerless_device';
 const sessionCookie = 'pagerless_session';
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+const base64urlOf = (bytes: number, check: (b: Buffer) => boolean = () => true) =>
+  z.string().refine((s) => {
+    const b = Buffer.from(s, 'base64url');
+    return /^[A-Za-z0-9_-]+={0,2}$/.test(s) && b.length === bytes && check(b);
+  }, `${bytes} bytes, base64url`);
 const subscriptionBody = z.object({
-  endpoint: z.url().max(2048),
+  endpoint: z.url({ protocol: /^https?$/ }).max(2048),
   expirationTime: z.number().nullable().optional(),
-  keys: z.object({ p256dh: z.string().regex(/^[A-Za-z0-9_-]{80,100}$/), auth: z.string().regex(/^[A-Za-z0-9_-]{16,32}$/) }),
+  // An uncompressed P-256 point and a 16-byte secret (RFC 8291): anything else cannot be encrypted to.
+  keys: z.object({ p256dh: base64urlOf(65, (b) => b[0] === 4), auth: base64urlOf(16) }),
 });
 const pushAckBody = z.object({ token: z.string().max(100) }).strict();
 
-/** Push services are HTTPS; plain HTTP only on this machine (a development push service). */
-function acceptableEndpoint(endpoint: string): boolean {
+/**
+ * A subscription's endpoint is where the gateway will post: only the configured push services'
+ * hosts (else anyone signed in could make the gateway post anywhere), over HTTPS, or plain HTTP
+ * to a push service on this machine that the configuration names (tests, development).
+ */
+function acceptableEndpoint(endpoint: string, services: readonly string[]): boolean {
   const url = new URL(endpoint);
-  return url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
+  const host = url.hostname.toLowerCase();
+  if (!services.some((s) => host === s || host.endsWith(`.${s}`))) return false;
+  return url.protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(host);
 }
 
 export function webAppRoutes(deps: WebAppDeps): Hono {
   const app = new Hono();
   const secure = () => deps.publicBaseUrl().startsWith('https:');
   const cookieOptions = () => ({ httpOnly: true, sameSite: 'Lax' as const, secure: secure(), path: '/' });
-  const signedIn = (c: Context): Promise<SignedIn | null> => deps.devices.session(getCookie(c, sessionCookie));
-  const toSignIn = (c: Context) => c.redirect(`/signin?next=${encodeURIComponent(new URL(c.req.url).pathname)}`, 303);
+  const signedIn = (c: Context): Promise<SignedIn | null> => deps.devices.session(getCookie(c, sessionCookie), getCookie(c, deviceCookie));
+  /** To the sign-in page, and back to `path` (a page to see) afterwards. */
+  const toSignIn = (c: Context, path: string) => c.redirect(`/signin?next=${encodeURIComponent(path)}`, 303);
 
   // The app's pages can show PHI: never cached, never framed, and no link (they hold tokens)
   // leaks as a referrer. Forms post only from our own pages.
@@ -79,11 +93,11 @@ export function webAppRoutes(deps: WebAppDeps): Hono {
   });
   app.post('/enroll/:code', async (c) => {
     const code = c.req.param('code');
-    const form = await c.req.parseBody();
-    const pin = String(form['pin'] ?? '');
+    const form = await readForm(c);
+    const pin = form.get('pin') ?? '';
     const check = await deps.devices.checkEnrollment(code);
     if (!check.ok) return c.html(messagePage('Enrollment link not valid', enrollmentProblem(check.reason)), check.reason === 'unknown' ? 404 : 410);
-    const problem = !pinPattern.test(pin) ? 'The PIN is 4 to 8 digits.' : pin !== String(form['pin2'] ?? '') ? 'The two PINs differ.' : null;
+    const problem = !pinPattern.test(pin) ? 'The PIN is 4 to 8 digits.' : pin !== (form.get('pin2') ?? '') ? 'The two PINs differ.' : null;
     if (problem !== null) return c.html(enrollPage({ name: check.name, code, error: problem }), 400);
     const enrolled = await deps.devices.enroll(code, pin);
     if (!enrolled.ok) return c.html(messagePage('Enrollment link not valid', enrollmentProblem(enrolled.reason)), 410);
@@ -97,9 +111,9 @@ export function webAppRoutes(deps: WebAppDeps): Hono {
     return c.html(signInPage({ name: device?.name ?? null, next: safeNext(c.req.query('next')), error: null }), device === null ? 403 : 200);
   });
   app.post('/signin', async (c) => {
-    const form = await c.req.parseBody();
-    const next = safeNext(String(form['next'] ?? ''));
-    const result = await deps.devices.signIn(getCookie(c, deviceCookie), String(form['pin'] ?? ''));
+    const form = await readForm(c);
+    const next = safeNext(form.get('next') ?? '');
+    const result = await deps.devices.signIn(getCookie(c, deviceCookie), form.get('pin') ?? '');
     if (result.ok) {
       setCookie(c, sessionCookie, result.session, cookieOptions());
       return c.redirect(next, 303);
@@ -116,7 +130,7 @@ export function webAppRoutes(deps: WebAppDeps): Hono {
 
   app.get('/app', async (c) => {
     const person = await signedIn(c);
-    if (person === null) return toSignIn(c);
+    if (person === null) return toSignIn(c, '/app');
     return c.html(appPage({ name: person.name, pages: await openPagesOf(deps.db, person.personId), vapidPublicKey: deps.vapidPublicKey, enrolled: c.req.query('enrolled') === '1' }));
   });
 
@@ -124,8 +138,8 @@ export function webAppRoutes(deps: WebAppDeps): Hono {
     const id = c.req.param('id').toLowerCase();
     if (!uuidPattern.test(id)) return c.html(messagePage('No such page', 'That is not a page link.'), 404);
     const person = await signedIn(c);
-    if (person === null) return toSignIn(c);
-    if (!(await wasPaged(deps.db, id, person.personId))) return c.html(messagePage('Not your page', 'This page was not sent to you.'), 403);
+    if (person === null) return toSignIn(c, `/pages/${id}`);
+    if (!(await wasReached(deps.db, id, person.personId))) return c.html(messagePage('Not your page', 'This page was not sent to you.'), 403);
     const detail = await loadPageDetail(deps.db, deps.phiKey, id, person.personId);
     if (detail === null) return c.html(messagePage('No such page', 'There is no such page.'), 404);
     return c.html(pageDetailPage(detail));
@@ -134,7 +148,8 @@ export function webAppRoutes(deps: WebAppDeps): Hono {
     const id = c.req.param('id').toLowerCase();
     if (!uuidPattern.test(id)) return c.html(messagePage('No such page', 'That is not a page link.'), 404);
     const person = await signedIn(c);
-    if (person === null) return toSignIn(c);
+    // Back to the page, not to this POST: the acknowledgement is one more tap once signed in.
+    if (person === null) return toSignIn(c, `/pages/${id}`);
     const result = await deps.dispatcher.acknowledge({ pageId: id, personId: person.personId, via: 'app' });
     if (result.kind === 'not-found') return c.html(messagePage('No such page', 'There is no such page.'), 404);
     if (result.kind === 'not-paged') return c.html(messagePage('Not your page', 'This page was not sent to you.'), 403);
@@ -173,9 +188,15 @@ export function webAppRoutes(deps: WebAppDeps): Hono {
     if (person === null) throw new HttpError(401, 'unauthenticated', 'sign in on an enrolled device to register it for push');
     const body = subscriptionBody.safeParse(await readJsonBody(c));
     if (!body.success) throw new HttpError(400, 'invalid_body', 'a push subscription is { endpoint, keys: { p256dh, auth } } as PushSubscription.toJSON() gives it', { issues: body.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message })) });
-    if (!acceptableEndpoint(body.data.endpoint)) throw new HttpError(400, 'invalid_body', 'a push endpoint is an https URL');
+    if (!acceptableEndpoint(body.data.endpoint, deps.pushServices)) throw new HttpError(400, 'invalid_body', 'the endpoint is not on a push service this gateway posts to', { endpoint: new URL(body.data.endpoint).host });
     const values = { personId: person.personId, deviceId: person.deviceId, endpoint: body.data.endpoint, p256dh: body.data.keys.p256dh, auth: body.data.keys.auth, createdAt: deps.clock() };
-    await deps.db.insert(tables.pushSubscriptions).values(values).onConflictDoUpdate({ target: tables.pushSubscriptions.endpoint, set: values });
+    // The same browser registering again updates its keys; another person's subscription is not taken over.
+    const written = await deps.db
+      .insert(tables.pushSubscriptions)
+      .values(values)
+      .onConflictDoUpdate({ target: tables.pushSubscriptions.endpoint, set: values, setWhere: eq(tables.pushSubscriptions.personId, person.personId) })
+      .returning({ id: tables.pushSubscriptions.id });
+    if (written.length === 0) throw new HttpError(409, 'subscription_taken', 'this push subscription is registered for someone else');
     return c.json({ subscribed: true }, 201);
   });
   app.post('/v1/push/ack', async (c) => {
@@ -201,6 +222,14 @@ export function webAppRoutes(deps: WebAppDeps): Hono {
 }
 
 
+
+/** A form the app's pages post: URL-encoded only (415 otherwise), small. */
+async function readForm(c: Context): Promise<URLSearchParams> {
+  if (!(c.req.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) {
+    throw new HttpError(415, 'unsupported_media_type', 'the app\'s forms post application/x-www-form-urlencoded');
+  }
+  return new URLSearchParams(await c.req.text());
+}
 
 /** Only a path on this site: never a redirect elsewhere. */
 function safeNext(next: string | undefined): string {

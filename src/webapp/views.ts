@@ -64,7 +64,7 @@ export function signInPage(input: { name: string | null; next: string; error: st
     'Sign in',
     html`<h1>Sign in</h1>
       <div class="card">
-        <p>Signed out after inactivity. Enter your PIN to see page details, ${input.name}.</p>
+        <p>Enter your PIN to see page details, ${input.name}. You are signed out after a while without use.</p>
         ${input.error === null ? '' : html`<p class="error" role="alert">${input.error}</p>`}
         <form method="post" action="/signin">
           <input type="hidden" name="next" value="${input.next}" />

@@ -184,8 +184,15 @@ describe(`channels (${testDriver})`, () => {
     expect((await reply(dana.phone, 'START')).messages[0]).toMatch(/^You are resubscribed/);
     await h.raise({ ...criticalPotassium, alert: { ...criticalPotassium.alert, test: 'Mg', value: 0.4, flag: 'LL' } });
     expect(h.fakes.twilio.messages).toHaveLength(3);
-    // The first page is still open, so the new one gets the next free code: 2 was freed by the acknowledgement, 3 is the STOP page's.
-    expect(h.fakes.twilio.messages[2]!.body).toMatch(/reply 2 to acknowledge/);
+    // 1 is the open first page's; 2 stays the acknowledged page's while its text's link lives, so
+    // that a late "2" cannot acknowledge a page its sender has not read.
+    expect(h.fakes.twilio.messages[2]!.body).toMatch(/reply 3 to acknowledge/);
+    expect((await reply(dana.phone, '2')).messages[0]).toMatch(/already acknowledged/);
+    // Once the links are long dead, the number is free again (the next text to this phone gets it).
+    const before = h.fakes.twilio.messages.length;
+    h.clock.advance(13 * 60 * MINUTE);
+    await h.raise({ ...criticalPotassium, alert: { ...criticalPotassium.alert, test: 'P', value: 0.2, flag: 'LL' } });
+    expect(h.fakes.twilio.messages.slice(before).map((m) => /reply (\d+) to/.exec(m.body)?.[1])).toContain('2');
   });
 
   it('acknowledging by key press on the call; 2 declines and pages the next person now; other keys repeat; voicemail is not an answer', async () => {
@@ -215,6 +222,10 @@ describe(`channels (${testDriver})`, () => {
     const v = await h.view(declined);
     expect(v.state.status).toBe('open');
     expect(kinds(v)).toContain('page.declined');
+    // Pressing 2 again on that call brings nothing more forward: the desk's step keeps its time.
+    const desk = v.escalation!;
+    await h.fakes.twilio.pressKeys(second.sid, '2').catch(() => undefined);
+    expect((await h.view(declined)).escalation).toEqual(desk);
 
     // A voicemail that answers hears nothing and acknowledges nothing; the call counts as not delivered.
     const third = h.fakes.twilio.calls[2]!;
@@ -259,6 +270,16 @@ describe(`channels (${testDriver})`, () => {
     await h.advance(1_000);
     expect(h.fakes.push.received).toHaveLength(1);
     expect((await h.view(pageId)).notifications.find((n) => n.channel === 'push')!.delivery.status).toBe('sent');
+  });
+
+  it('a text undelivered after the page was acknowledged calls nobody', async () => {
+    const h = await hospital();
+    const pageId = await h.raise();
+    expect((await h.fakes.twilio.inboundSms({ from: dana.phone, to: ourNumber, body: '1', webhookUrl: h.smsWebhook })).messages[0]).toMatch(/^Acknowledged/);
+    expect(await h.fakes.twilio.messageStatus(h.fakes.twilio.messages[0]!.sid, 'undelivered')).toBe(204);
+    await h.g.drain();
+    expect(h.fakes.twilio.calls).toHaveLength(0);
+    expect(kinds(await h.view(pageId))).not.toContain('notification.failed-over');
   });
 
   it('an undelivered text falls over to a call', async () => {

@@ -12,19 +12,23 @@ const start = gatewayPerTest();
 const channels = channelFakesPerTest();
 
 describe('the PHI guard', () => {
-  const guard = phiGuard({ 'patient.name': 'Jane Roe', 'patient.mrn': 'MRN 00-778-899', 'patient.initials': 'JR' });
+  const guard = phiGuard({ 'patient.name': 'Jane Roe', 'patient.mrn': 'MRN 00-778-899', 'patient.dob': '1980-03-04' });
 
-  it('finds a PHI value however it is cased or spaced, and an identifier however it is separated', () => {
-    expect(guard('Critical K on JANE  ROE')).toEqual({ field: 'patient.name' });
-    expect(guard('bed 00778899 now')).toEqual({ field: 'patient.mrn' });
-    expect(guard('call about 00.778.899')).toEqual({ field: 'patient.mrn' });
-    expect(guard('MRN 00-778-899')).toEqual({ field: 'patient.mrn' });
+  it('finds a name however it is cased, spaced, ordered, joined or cut down to one part of it', () => {
+    for (const text of ['Critical K on JANE  ROE', 'Critical K on ROE^JANE', 'ROE, JANE', 'JaneRoe', 'Jane-Roe', 'Jane_Roe', 'J a n e R o e', 'Jane\u200bRoe', 'for Roe', 'Jáne']) {
+      expect(guard(text), text).toEqual({ field: 'patient.name' });
+    }
   });
 
-  it('matches a short value only as a word of its own', () => {
-    expect(guard('seen by JR at the desk')).toEqual({ field: 'patient.initials' });
-    expect(guard('JRN-5 is the unit')).toBeNull();
+  it('finds an identifier however it is separated, and a date in its usual spellings', () => {
+    for (const text of ['bed 00778899 now', 'call about 00.778.899', 'MRN 00-778-899']) expect(guard(text), text).toEqual({ field: 'patient.mrn' });
+    for (const text of ['born 03/04/1980', '19800304', '4.3.1980', '3/4/1980']) expect(guard(text), text).toEqual({ field: 'patient.dob' });
+  });
+
+  it('passes a text with none of it', () => {
     expect(guard('Critical K on 5W. Open Pagerless: {link} (reply {ack_code} to acknowledge)')).toBeNull();
+    expect(guard('Rapid response 5 West bed 12')).toBeNull();
+    expect(guard('Janet Roeder on 5W')).toBeNull();
   });
 });
 

@@ -37,6 +37,7 @@ export function channelFakesPerTest(): (env?: Record<string, string>) => Promise
           TWILIO_FROM_NUMBER: ourNumber,
           TWILIO_API_BASE_URL: twilio.url,
           PAGERLESS_PUSH_SUBJECT: 'mailto:operations@hospital.example',
+          PAGERLESS_PUSH_SERVICES: new URL(push.url).hostname,
           PAGERLESS_WCTP_URL: wctp.url,
           ...env,
         },

@@ -38,8 +38,9 @@ export interface PushPayload {
 export function createWebPushChannel(deps: WebPushChannelDeps): Channel {
   const sendTo = async (n: OutboundNotification, sub: PushSubscriptionRow, payload: PushPayload): Promise<ContactResult> => {
     const delivery = await deps.deliveries.begin({ notificationId: n.id, channel: 'push', contact: `subscription:${sub.id}`, text: `${payload.title} / ${payload.body}` });
+    let answer: webpush.SendResult;
     try {
-      const answer = await webpush.sendNotification({ endpoint: sub.endpoint, keys: { p256dh: sub.p256dh, auth: sub.auth } }, JSON.stringify(payload), {
+      answer = await webpush.sendNotification({ endpoint: sub.endpoint, keys: { p256dh: sub.p256dh, auth: sub.auth } }, JSON.stringify(payload), {
         vapidDetails: { subject: deps.subject, publicKey: deps.vapid.publicKey, privateKey: deps.vapid.privateKey },
         TTL: n.ttlSeconds,
         urgency: 'high',
@@ -48,16 +49,16 @@ export function createWebPushChannel(deps: WebPushChannelDeps): Channel {
         timeout: deps.timeoutMs ?? 10_000,
         ...(deps.agent === undefined ? {} : { agent: deps.agent }),
       });
-      const location = answer.headers['location'];
-      const providerId = typeof location === 'string' && location !== '' ? location : `push-delivery-${delivery}`;
-      await deps.deliveries.settle(delivery, { status: 'sent', providerId, providerStatus: String(answer.statusCode), rank: 1 });
-      return { status: 'sent', providerId };
     } catch (e) {
       const failure = pushFailure(e);
       if (failure.gone) await removePushSubscription(deps.db, sub.id);
       await deps.deliveries.settle(delivery, { status: 'failed', error: failure.result.error });
       return failure.result;
     }
+    const location = answer.headers['location'];
+    const providerId = typeof location === 'string' && location !== '' ? location : `push-delivery-${delivery}`;
+    await deps.deliveries.settle(delivery, { status: 'sent', providerId, providerStatus: 'accepted by the push service', rank: 1 });
+    return { status: 'sent', providerId };
   };
 
   return {

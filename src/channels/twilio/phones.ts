@@ -25,13 +25,15 @@ export async function toEachPhone(
 
 /** One Twilio request (a message or a call) for a delivery: its answer, or its error, recorded on the row. */
 export async function requestTwilio(deliveries: DeliveryLog, delivery: number, kind: Extract<ChannelKind, 'sms' | 'voice'>, create: () => Promise<{ readonly sid: string; readonly status: string }>): Promise<ContactResult> {
+  let created: { readonly sid: string; readonly status: string };
   try {
-    const created = await create();
-    await deliveries.settle(delivery, { status: 'sent', providerId: created.sid, providerStatus: created.status, rank: statusRank(kind, created.status) });
-    return { status: 'sent', providerId: created.sid };
+    created = await create();
   } catch (e) {
     const failure = twilioFailure(e);
     await deliveries.settle(delivery, { status: 'failed', error: failure.error });
     return failure;
   }
+  // Outside the try: Twilio took it, so a failure to record that is not Twilio's failure (and must not send it again).
+  await deliveries.settle(delivery, { status: 'sent', providerId: created.sid, providerStatus: created.status, rank: statusRank(kind, created.status) });
+  return { status: 'sent', providerId: created.sid };
 }

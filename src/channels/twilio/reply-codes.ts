@@ -1,7 +1,9 @@
-// SMS reply codes: "reply 1 to acknowledge". A phone holds one small number per page still
-// open for it, so a reply is matched by the sender's number and the code; a page that is no
-// longer open frees its number.
-import { and, asc, eq, inArray, ne } from 'drizzle-orm';
+// SMS reply codes: "reply 1 to acknowledge". A phone holds one small number per page, so a reply
+// is matched by the sender's number and the code. A page no longer open frees its number only
+// after the acknowledge links of its texts have expired: until then a late "1" still means that
+// page (and gets "already acknowledged"), never a newer page its sender has not read.
+import { and, asc, eq, inArray, lt, ne } from 'drizzle-orm';
+import { ackLinkLifetimeMs } from '../ack-links.js';
 import type { Db } from '../../db/index.js';
 import { tables } from '../../db/index.js';
 
@@ -15,15 +17,17 @@ export interface ReplyCodeMatch {
   readonly status: 'open' | 'acknowledged' | 'resolved';
 }
 
-/** Frees the codes of this phone's pages that are no longer open. */
-async function freeStale(db: Db, phone: string): Promise<void> {
+/** Frees the codes of this phone's pages that are no longer open and were texted long enough ago. */
+async function freeStale(db: Db, phone: string, now: Date): Promise<void> {
   const stale = db.select({ id: pages.id }).from(pages).where(ne(pages.status, 'open'));
-  await db.delete(smsReplyCodes).where(and(eq(smsReplyCodes.phone, phone), inArray(smsReplyCodes.pageId, stale)));
+  await db
+    .delete(smsReplyCodes)
+    .where(and(eq(smsReplyCodes.phone, phone), inArray(smsReplyCodes.pageId, stale), lt(smsReplyCodes.createdAt, new Date(now.getTime() - ackLinkLifetimeMs))));
 }
 
 /** The code this phone replies with for this page: the one it has, or the smallest free one. */
 export async function replyCodeFor(db: Db, input: { readonly phone: string; readonly pageId: string; readonly personId: string; readonly at: Date }): Promise<number> {
-  await freeStale(db, input.phone);
+  await freeStale(db, input.phone, input.at);
   for (;;) {
     const held = await db.select().from(smsReplyCodes).where(eq(smsReplyCodes.phone, input.phone)).orderBy(asc(smsReplyCodes.code));
     const mine = held.find((h) => h.pageId === input.pageId);

@@ -13,7 +13,7 @@ export interface VoiceCallDeps {
   readonly db: Db;
   readonly publicBaseUrl: () => string;
   readonly acknowledge: (input: { readonly pageId: string; readonly personId: string; readonly via: 'voice' }) => Promise<AckResult>;
-  readonly decline: (input: { readonly pageId: string; readonly personId: string; readonly via: 'voice' }) => Promise<DeclineResult>;
+  readonly decline: (input: { readonly pageId: string; readonly personId: string; readonly via: 'voice'; readonly cycle: number; readonly step: number }) => Promise<DeclineResult>;
 }
 
 export interface VoiceWebhook {
@@ -71,8 +71,11 @@ export async function answerVoiceWebhook(deps: VoiceCallDeps, hook: VoiceWebhook
       break;
     }
     case '2': {
-      const result = await deps.decline(page);
-      response.say(sayOptions, result.kind === 'declined' ? 'Declined. The next person is being paged now.' : 'This page is no longer open. Thank you.');
+      const result = await deps.decline({ ...page, cycle: notification.cycle, step: notification.step });
+      response.say(
+        sayOptions,
+        result.kind !== 'declined' ? 'This page is no longer open. Thank you.' : result.escalatesAt === null ? 'Noted. Nobody else is left to page now: the page stays open.' : 'Declined. The next person is being paged now.',
+      );
       break;
     }
     default:
