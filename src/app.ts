@@ -115,7 +115,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       });
       deps.onFirstAdminToken(token);
     }
-    const keys = await ensureGatewayKeys(database.db, deps.clock());
+    const made = await ensureGatewayKeys(database.db, deps.clock());
+    const keys = { ...made, vapid: config.vapid ?? made.vapid };
 
     let onCall: OnCallIndex = await buildIndex();
     async function buildIndex(): Promise<OnCallIndex> {

@@ -28,6 +28,15 @@ const envSchema = z.object({
     .string()
     .regex(/^(mailto:|https:)/, 'a mailto: or https: URL')
     .optional(),
+  /** The VAPID key pair (base64url), when it is kept outside the gateway; else made on first start and kept in the database. */
+  PAGERLESS_VAPID_PUBLIC_KEY: z
+    .string()
+    .refine((k) => Buffer.from(k, 'base64url').length === 65, 'an uncompressed P-256 public key, base64url')
+    .optional(),
+  PAGERLESS_VAPID_PRIVATE_KEY: z
+    .string()
+    .refine((k) => Buffer.from(k, 'base64url').length === 32, 'a P-256 private key, 32 bytes base64url')
+    .optional(),
   /** The push services subscriptions may point at (host names; a name matches its subdomains too): the gateway posts to nothing else. */
   PAGERLESS_PUSH_SERVICES: z.string().default('fcm.googleapis.com,push.services.mozilla.com,push.apple.com,notify.windows.com'),
   /** Twilio SMS and voice are on when the three are set. */
@@ -63,6 +72,8 @@ export interface GatewayConfig {
   readonly database: DatabaseConfig;
   /** Null: the development channel stands in. */
   readonly push: { readonly subject: string } | null;
+  /** The VAPID keys from the environment; null: the gateway's own, in the database. */
+  readonly vapid: { readonly publicKey: string; readonly privateKey: string } | null;
   /** Hosts a push subscription's endpoint may be on. */
   readonly pushServices: readonly string[];
   readonly twilio: { readonly accountSid: string; readonly authToken: string; readonly from: string; readonly apiBaseUrl: string | null; readonly callsPerMinute: number } | null;
@@ -87,6 +98,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     if (given.length === twilioKeys.length && parsed.data.PUBLIC_BASE_URL === undefined && parsed.data.TWILIO_API_BASE_URL === undefined) {
       problems.push('PUBLIC_BASE_URL: Twilio calls the gateway back and signs what it sends for that address; set it to the https address Twilio reaches the gateway at');
     }
+    if ((parsed.data.PAGERLESS_VAPID_PUBLIC_KEY === undefined) !== (parsed.data.PAGERLESS_VAPID_PRIVATE_KEY === undefined)) problems.push('PAGERLESS_VAPID_PUBLIC_KEY and PAGERLESS_VAPID_PRIVATE_KEY go together');
     if (given.length > 0 && given.length < twilioKeys.length) problems.push(`Twilio needs all of ${twilioKeys.join(', ')}; missing ${twilioKeys.filter((k) => !given.includes(k)).join(', ')}`);
   }
   if (!parsed.success || database === undefined || problems.length > 0) throw new ConfigError(`the configuration is not valid:\n  ${problems.join('\n  ')}`);
@@ -106,6 +118,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     replica: c.PAGERLESS_REPLICA ?? `${hostname()}-${process.pid}`,
     database,
     push: c.PAGERLESS_PUSH_SUBJECT === undefined ? null : { subject: c.PAGERLESS_PUSH_SUBJECT },
+    vapid: c.PAGERLESS_VAPID_PUBLIC_KEY === undefined || c.PAGERLESS_VAPID_PRIVATE_KEY === undefined ? null : { publicKey: c.PAGERLESS_VAPID_PUBLIC_KEY, privateKey: c.PAGERLESS_VAPID_PRIVATE_KEY },
     pushServices: c.PAGERLESS_PUSH_SERVICES.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== ''),
     twilio:
       c.TWILIO_ACCOUNT_SID === undefined || c.TWILIO_AUTH_TOKEN === undefined || c.TWILIO_FROM_NUMBER === undefined

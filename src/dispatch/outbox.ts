@@ -137,15 +137,22 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       sql`, `,
     );
     return db.transaction(async (tx) => {
-      // A status callback that reported delivery before this write keeps the notification delivered.
+      // A status callback that came while the send was still being recorded has its say: one
+      // that reported delivery keeps the notification delivered, and one that reported every
+      // delivery failed makes it failed (and so fail over), however the channel answered.
       const result = await tx.execute(sql`update ${notifications} as n set
-          status = case when v.status = 'sent' and n.delivered_at is not null then 'delivered' else v.status end, provider_id = coalesce(v.provider_id, n.provider_id), error = v.error,
+          status = case when v.status = 'sent' and f.all_failed then 'failed' when v.status = 'sent' and n.delivered_at is not null then 'delivered' else v.status end,
+          provider_id = coalesce(v.provider_id, n.provider_id),
+          error = case when v.status = 'sent' and f.all_failed then 'every delivery failed, as the provider reported' else v.error end,
           sent_at = coalesce(v.sent_at, n.sent_at), delivered_at = coalesce(v.delivered_at, n.delivered_at),
           next_attempt_at = coalesce(v.next_attempt_at, n.next_attempt_at), lease_until = null, updated_at = ${now.toISOString()}::timestamptz
         from (values ${values}) as v(id, attempts, status, provider_id, error, sent_at, delivered_at, next_attempt_at)
+          cross join lateral (select coalesce(bool_and(d.status = 'failed'), false) as all_failed from ${tables.deliveries} d where d.notification_id = v.id) as f
         where n.id = v.id and n.status = 'sending' and n.attempts = v.attempts
-        returning n.id`);
-      const written = new Set(rowsOf<{ id: string | number }>(result).map((r) => Number(r.id)));
+        returning n.id, n.status`);
+      const writtenRows = rowsOf<{ id: string | number; status: string }>(result);
+      const written = new Set(writtenRows.map((r) => Number(r.id)));
+      const failedAfterAll = new Set(writtenRows.filter((r) => r.status === 'failed').map((r) => Number(r.id)));
       const audit: AuditEvent[] = [];
       const takeOver: NonNullable<ReturnType<typeof failoverRow>>[] = [];
       for (const { n, set, leak } of planned) {
@@ -159,11 +166,11 @@ export function createOutbox(deps: OutboxDeps): Outbox {
           deps.log.warn({ notification: n.id, channel: n.channel, field: leak.field }, 'the PHI guard refused a message');
           deps.metrics.phiGuardRefusals.inc({ channel: n.channel });
         }
-        const failover = set.status === 'failed' ? failoverRow(n, now, deps.leaseMs) : null;
+        const failover = set.status === 'failed' || failedAfterAll.has(n.id) ? failoverRow(n, now, deps.leaseMs) : null;
         if (failover !== null) takeOver.push(failover);
         audit.push({
           actor: 'system',
-          kind: `notification.${set.status === 'queued' ? 'retrying' : set.status}`,
+          kind: `notification.${failedAfterAll.has(n.id) ? 'failed' : set.status === 'queued' ? 'retrying' : set.status}`,
           subject: `page:${n.pageId}`,
           data: {
             notification: n.id,
