@@ -28,7 +28,11 @@ export async function loadPageDetail(db: Db, phiKey: Buffer, pageId: string, per
     fields: row.fields,
     phi: row.phi === null ? {} : openPhi(phiKey, row.phi),
     acknowledgement: page.acknowledgedAt === null ? null : { byName: by?.name ?? page.acknowledgedBy ?? 'someone', via: page.acknowledgedVia ?? 'api', at: page.acknowledgedAt },
-    deliveries: sent.map((s) => ({ channel: s.channel, status: s.providerStatus ?? s.deliveryStatus ?? s.status, at: s.deliveredAt ?? s.at })),
+    // Ours first (sent, delivered, failed); the provider's own word when it says more.
+    deliveries: sent.map((s) => {
+      const ours = s.deliveryStatus ?? s.status;
+      return { channel: s.channel, status: s.providerStatus === null || s.providerStatus === ours ? ours : `${ours} (${s.providerStatus})`, at: s.deliveredAt ?? s.at };
+    }),
   };
 }
 

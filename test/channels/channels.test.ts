@@ -100,7 +100,8 @@ describe(`channels (${testDriver})`, () => {
     expect(everything).not.toMatch(phi);
     v = await h.view(pageId);
     expect(v.state.status).toBe('open');
-  });
+    // The first gateway of a file builds the PGlite image.
+  }, 60_000);
 
   it('acknowledging by the push notification\'s action stops the escalation, once', async () => {
     const h = await hospital();
@@ -268,7 +269,7 @@ describe(`channels (${testDriver})`, () => {
     await h.advance(19_000);
     expect(h.fakes.push.received).toHaveLength(0);
     await h.advance(1_000);
-    expect(h.fakes.push.received).toHaveLength(1);
+    expect(h.fakes.push.received, JSON.stringify({ refused: h.fakes.push.refused, notifications: (await h.view(pageId)).notifications })).toHaveLength(1);
     expect((await h.view(pageId)).notifications.find((n) => n.channel === 'push')!.delivery.status).toBe('sent');
   });
 
