@@ -6,7 +6,6 @@ import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
 import type { RoleBinding, RosterLookup } from '../../grammar/index.js';
-import type { Dispatcher } from '../dispatch/index.js';
 import type { Database } from '../db/index.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { ImportOutcome, OnCallAnswer, SourceConfig, SourcesConfig } from '../roster/index.js';
@@ -24,30 +23,22 @@ import { rulesRoutes } from './routes/rules.js';
 import { tokenRoutes, type IssueCredential } from './routes/tokens.js';
 import { enrollmentRoutes } from './routes/enrollments.js';
 import { twilioWebhookRoutes } from './routes/twilio-webhooks.js';
-import type { DeviceStore } from '../webapp/devices.js';
-import { webAppRoutes } from '../webapp/routes.js';
+import { webAppRoutes, type WebAppDeps } from '../webapp/routes.js';
 import { errorFields } from '../log-fields.js';
 
-export interface HttpDeps {
+/** What the app needs: the web app's needs (clock, dispatcher, devices, keys, public URL) and the API's. */
+export interface HttpDeps extends Omit<WebAppDeps, 'db'> {
   readonly database: Database;
-  readonly clock: () => Date;
   readonly rules: RulesRegistry;
   readonly onCallAt: (role: RoleBinding, at: Date) => Promise<OnCallAnswer>;
   /** The in-memory roster the router reads synchronously. */
   readonly roster: () => RosterLookup;
-  readonly dispatcher: Dispatcher;
   readonly issueCredential: IssueCredential;
   readonly sources: SourcesConfig;
   readonly importRoster: (source: SourceConfig, text: string) => Promise<ImportOutcome>;
   readonly metrics: Metrics;
   readonly maxBodyBytes: number;
   readonly log: Logger;
-  readonly devices: DeviceStore;
-  readonly phiKey: Buffer;
-  readonly ackLinkKey: Buffer;
-  readonly vapidPublicKey: string;
-  readonly pushServices: readonly string[];
-  readonly publicBaseUrl: () => string;
   /** Twilio's auth token, to check its webhooks' signatures; null when Twilio is not configured. */
   readonly twilioAuthToken: string | null;
 }
@@ -94,7 +85,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.route('/v1/enrollments', enrollmentRoutes(deps));
   if (deps.twilioAuthToken !== null) app.route('/webhooks/twilio', twilioWebhookRoutes({ db, clock: deps.clock, dispatcher: deps.dispatcher, authToken: deps.twilioAuthToken, publicBaseUrl: deps.publicBaseUrl }));
   // The physician's web app (cookie sessions on enrolled devices, acknowledge links, push).
-  app.route('/', webAppRoutes({ db, clock: deps.clock, dispatcher: deps.dispatcher, devices: deps.devices, phiKey: deps.phiKey, ackLinkKey: deps.ackLinkKey, vapidPublicKey: deps.vapidPublicKey, pushServices: deps.pushServices, publicBaseUrl: deps.publicBaseUrl }));
+  app.route('/', webAppRoutes({ ...deps, db }));
 
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no such endpoint: ${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((err, c) => {

@@ -6,8 +6,19 @@ import type { ChannelKind, DeliveryResult, OutboundNotification } from '../chann
 import { combineContactResults, type ContactResult } from '../contact-results.js';
 import { phonesOf } from '../contacts.js';
 import type { DeliveryLog } from '../deliveries.js';
-import { twilioFailure } from './client.js';
+import { twilioFailure, type TwilioClient, type TwilioConfig } from './client.js';
 import { statusRank } from './statuses.js';
+
+/** What the SMS and voice channels are made with. */
+export interface TwilioChannelDeps {
+  readonly db: Db;
+  readonly client: TwilioClient;
+  readonly config: TwilioConfig;
+  readonly deliveries: DeliveryLog;
+  readonly clock: () => Date;
+  /** Absolute URLs for Twilio's callbacks. */
+  readonly publicBaseUrl: () => string;
+}
 
 export async function toEachPhone(
   deps: { readonly db: Db; readonly deliveries: DeliveryLog },

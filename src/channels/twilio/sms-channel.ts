@@ -2,26 +2,13 @@
 // PHI guard before it gets here) with this phone's reply code filled in; one message per phone
 // of the person, skipping phones a retried notification already reached and phones that texted
 // STOP. Delivery is reported later by Twilio's status callbacks.
-import type { Db } from '../../db/index.js';
 import { ackCodePlaceholder, type Channel, type OutboundNotification } from '../channel.js';
 import type { ContactResult } from '../contact-results.js';
 import { optedOut, phonesOf } from '../contacts.js';
-import type { DeliveryLog } from '../deliveries.js';
-import type { TwilioClient, TwilioConfig } from './client.js';
-import { requestTwilio, toEachPhone } from './phones.js';
+import { requestTwilio, toEachPhone, type TwilioChannelDeps } from './phones.js';
 import { replyCodeFor } from './reply-codes.js';
 
-export interface SmsChannelDeps {
-  readonly db: Db;
-  readonly client: TwilioClient;
-  readonly config: TwilioConfig;
-  readonly deliveries: DeliveryLog;
-  readonly clock: () => Date;
-  /** Absolute URLs for Twilio's callbacks. */
-  readonly publicBaseUrl: () => string;
-}
-
-export function createSmsChannel(deps: SmsChannelDeps): Channel {
+export function createSmsChannel(deps: TwilioChannelDeps): Channel {
   const sendTo = async (n: OutboundNotification, text: string, personId: string, phone: string, stopped: ReadonlySet<string>): Promise<ContactResult> => {
     if (stopped.has(phone)) return { status: 'failed', error: 'the phone texted STOP' };
     const code = await replyCodeFor(deps.db, { phone, pageId: n.pageId, personId, at: deps.clock() });

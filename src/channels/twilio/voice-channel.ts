@@ -3,12 +3,9 @@
 // a few a minute to one phone (a ladder, its repeats and another page must not ring a phone
 // without pause), with Twilio's answering-machine detection so a voicemail never counts as
 // answered.
-import type { Db } from '../../db/index.js';
 import type { Channel, OutboundNotification } from '../channel.js';
 import type { ContactResult } from '../contact-results.js';
-import type { DeliveryLog } from '../deliveries.js';
-import type { TwilioClient, TwilioConfig } from './client.js';
-import { requestTwilio, toEachPhone } from './phones.js';
+import { requestTwilio, toEachPhone, type TwilioChannelDeps } from './phones.js';
 import { voiceWebhookPath } from './voice-call.js';
 
 export interface CallRateLimit {
@@ -19,13 +16,7 @@ export interface CallRateLimit {
 /** Three calls a minute to one phone. */
 export const defaultCallRateLimit: CallRateLimit = { calls: 3, perMs: 60_000 };
 
-export interface VoiceChannelDeps {
-  readonly db: Db;
-  readonly client: TwilioClient;
-  readonly config: TwilioConfig;
-  readonly deliveries: DeliveryLog;
-  readonly clock: () => Date;
-  readonly publicBaseUrl: () => string;
+export interface VoiceChannelDeps extends TwilioChannelDeps {
   readonly rateLimit?: CallRateLimit;
 }
 
