@@ -202,6 +202,8 @@ export const escalations = pgTable(
      * is acknowledged and only `unless acked` steps were left.
      */
     dueAt: instant('due_at'),
+    /** When the ladder ran out (its last step fired, nothing left to come): an acknowledgement after it, or none, is a missed one. */
+    ranOutAt: instant('ran_out_at'),
   },
   (t) => [index('escalations_due').on(t.dueAt).where(sql`${t.dueAt} is not null`)],
 );
@@ -407,3 +409,24 @@ export const ackLinkUses = pgTable('ack_link_uses', {
   notificationId: bigint('notification_id', { mode: 'number' }).primaryKey(),
   usedAt: instant('used_at').notNull(),
 });
+
+/**
+ * The paging vendor's log of the legacy pager groups: what the pagers achieved, the baseline a
+ * workflow's acknowledgement times are judged against. One row per page the vendor sent.
+ */
+export const legacyPages = pgTable(
+  'legacy_pages',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    pagerGroup: text('pager_group').notNull(),
+    pagerId: text('pager_id').notNull(),
+    sentAt: instant('sent_at').notNull(),
+    /** When the page was acknowledged or called back, when the vendor's log says. */
+    acknowledgedAt: instant('acknowledged_at'),
+    category: text('category'),
+    /** The workflow whose `legacy-pager-group` this group is, at import. */
+    workflow: text('workflow').notNull(),
+    importedAt: instant('imported_at').notNull(),
+  },
+  (t) => [uniqueIndex('legacy_pages_once').on(t.pagerGroup, t.pagerId, t.sentAt), index('legacy_pages_workflow').on(t.workflow, t.sentAt)],
+);

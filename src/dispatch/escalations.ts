@@ -79,7 +79,7 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
         }
       }
       const queued = await queueNotifications(tx, rows);
-      await moveEscalations(tx, moves);
+      await moveEscalations(tx, moves, now);
       await appendAuditEvents(tx, deps.auditKey, audit, now);
       return { fired: due.length, send: { rows: queued, pages: new Map<string, PageContext>(due.map((d) => [d.id, d])) } };
     });
@@ -111,13 +111,14 @@ interface EscalationMove {
   readonly dueAt: Date | null;
 }
 
-/** Moves each ladder on, one statement for the whole batch. */
-async function moveEscalations(tx: DbTransaction, moves: readonly EscalationMove[]): Promise<void> {
+/** Moves each ladder on, one statement for the whole batch; a ladder with nothing left to fire has run out now. */
+async function moveEscalations(tx: DbTransaction, moves: readonly EscalationMove[], now: Date): Promise<void> {
   if (moves.length === 0) return;
   const values = sql.join(
     moves.map((m) => sql`(${m.pageId}::uuid, ${m.cycle}::int, ${m.nextStep}::int, ${m.dueAt?.toISOString() ?? null}::timestamptz)`),
     sql`, `,
   );
-  await tx.execute(sql`update ${escalations} set cycle = v.cycle, next_step = v.next_step, due_at = v.due_at
+  await tx.execute(sql`update ${escalations} set cycle = v.cycle, next_step = v.next_step, due_at = v.due_at,
+      ran_out_at = case when v.due_at is null then ${now.toISOString()}::timestamptz else null end
     from (values ${values}) as v(page_id, cycle, next_step, due_at) where ${escalations.pageId} = v.page_id`);
 }

@@ -123,7 +123,7 @@ async function openOrRepeat(tx: DbTransaction, deps: OpenPageDeps, input: OpenPa
   const route = ruleSet.routes[match.order]!;
   const planned = planDueSteps(page, firstPosition(route), at, { ruleSet, roster: input.roster, leaseMs: deps.leaseMs });
   const rows = await queueNotifications(tx, planned.rows);
-  await tx.insert(escalations).values({ pageId, ...storedPosition(route, planned.next, 0), dueAt: planned.dueAt });
+  await tx.insert(escalations).values({ pageId, ...storedPosition(route, planned.next, 0), dueAt: planned.dueAt, ranOutAt: planned.dueAt === null ? at : null });
   audit.push(...planned.events);
   await appendAuditEvents(tx, deps.auditKey, audit, at);
   const context = { id: pageId, status: 'open' as const, workflow: match.workflow, routeOrder: match.order, rulesVersion: ruleSet.version.hash, openedAt: at, fields, phi };
