@@ -1,0 +1,213 @@
+// The figures pager retirement is judged by, per workflow, over a period: how many pages, how
+// long acknowledgement took (p50, p90, p95, mean), how many were missed (nobody acknowledged
+// before the ladder ran out), how many were escalated (acknowledged only after a later step
+// fired), how many fell back to a team inbox, how often the legacy pager was still paged, and
+// deliveries failed per channel; optionally broken down by unit, channel, role, hour of day or
+// day of week. The same, where its data allows, for the legacy pager log.
+import { sql } from 'drizzle-orm';
+import { rowsOf, type Db } from '../db/index.js';
+
+export const breakdowns = ['unit', 'channel', 'role', 'hour', 'dow'] as const;
+export type Breakdown = (typeof breakdowns)[number];
+
+export interface Period {
+  readonly from: Date;
+  readonly to: Date;
+}
+
+export interface AckTimes {
+  /** Seconds, interpolated percentiles (PostgreSQL's percentile_cont). */
+  readonly p50: number;
+  readonly p90: number;
+  readonly p95: number;
+  readonly mean: number;
+}
+
+export interface PageFigures {
+  readonly pages: number;
+  readonly acknowledged: number;
+  /** Null when nothing was acknowledged. */
+  readonly ackSeconds: AckTimes | null;
+  readonly missed: number;
+  readonly escalated: number;
+  readonly fellBack: number;
+  /** Pages on which the legacy pager was paged too (the parallel stage's fallback). */
+  readonly pagerPaged: number;
+  /** Shares of `pages`, 0…1; null without pages. */
+  readonly missedRate: number | null;
+  readonly escalationRate: number | null;
+}
+
+export interface LegacyFigures {
+  readonly pages: number;
+  /** Pages the vendor's log has an acknowledgement or call-back time for. */
+  readonly acknowledged: number;
+  readonly ackSeconds: AckTimes | null;
+  /** Pages with no acknowledgement known: missed, or not recorded. */
+  readonly unacknowledged: number;
+}
+
+export interface WorkflowFigures {
+  readonly workflow: string;
+  readonly figures: PageFigures;
+  readonly failedDeliveries: Readonly<Record<string, number>>;
+  readonly legacy: LegacyFigures | null;
+  readonly by: { readonly breakdown: Breakdown; readonly rows: readonly ({ readonly key: string } & PageFigures)[] } | null;
+}
+
+type FigureRow = {
+  workflow: string;
+  key: string | null;
+  pages: string | number;
+  acknowledged: string | number;
+  p50: string | number | null;
+  p90: string | number | null;
+  p95: string | number | null;
+  mean: string | number | null;
+  missed: string | number;
+  escalated: string | number;
+  fell_back: string | number;
+  pager_paged: string | number;
+};
+
+/** Seconds to the millisecond: the figures are compared with targets and with the legacy baseline, not to the microsecond. */
+const seconds = (v: string | number | null): number => Math.round(Number(v) * 1000) / 1000;
+
+function pageFigures(r: FigureRow): PageFigures {
+  const pages = Number(r.pages);
+  const acknowledged = Number(r.acknowledged);
+  const missed = Number(r.missed);
+  const escalated = Number(r.escalated);
+  return {
+    pages,
+    acknowledged,
+    ackSeconds: acknowledged === 0 ? null : { p50: seconds(r.p50), p90: seconds(r.p90), p95: seconds(r.p95), mean: seconds(r.mean) },
+    missed,
+    escalated,
+    fellBack: Number(r.fell_back),
+    pagerPaged: Number(r.pager_paged),
+    missedRate: pages === 0 ? null : missed / pages,
+    escalationRate: pages === 0 ? null : escalated / pages,
+  };
+}
+
+/** The breakdown's key for each page, as SQL over the facts below. */
+function keyOf(by: Breakdown | null) {
+  switch (by) {
+    case null:
+      return sql`null::text`;
+    case 'unit':
+      return sql`coalesce(unit, '(none)')`;
+    case 'channel':
+      return sql`coalesce(via, '(not acknowledged)')`;
+    case 'role':
+      return sql`coalesce(role, '(not acknowledged)')`;
+    case 'hour':
+      return sql`lpad(hour::text, 2, '0')`;
+    case 'dow':
+      return sql`dow::text`;
+  }
+}
+
+/**
+ * One row of facts per page opened in the period. `role` is what the acknowledger was paged as
+ * (the target of their first notification); hour and day of week are local to `zone`
+ * (ISO day of week: 1 is Monday).
+ */
+function pageFacts(period: Period, zone: string, workflow: string | null) {
+  return sql`select p.workflow, a.fields->>'unit' as unit, p.acknowledged_via as via,
+      extract(epoch from (p.acknowledged_at - p.opened_at)) as ack_s,
+      (e.ran_out_at is not null and (p.acknowledged_at is null or p.acknowledged_at > e.ran_out_at)) as missed,
+      (p.acknowledged_at is not null and exists (select 1 from notifications n where n.page_id = p.id and (n.step > 0 or n.cycle > 0) and n.created_at <= p.acknowledged_at)) as escalated,
+      exists (select 1 from notifications n where n.page_id = p.id and n.stands_in_for is not null) as fell_back,
+      exists (select 1 from notifications n where n.page_id = p.id and n.channel = 'pager' and n.sent_at is not null) as pager_paged,
+      (select n.target from notifications n where n.page_id = p.id and n.person_id = p.acknowledged_by order by n.id limit 1) as role,
+      extract(hour from p.opened_at at time zone ${zone})::int as hour,
+      extract(isodow from p.opened_at at time zone ${zone})::int as dow
+    from pages p
+    join alerts a on a.id = p.alert_id
+    left join escalations e on e.page_id = p.id
+    where p.opened_at >= ${period.from.toISOString()}::timestamptz and p.opened_at < ${period.to.toISOString()}::timestamptz
+      ${workflow === null ? sql`` : sql`and p.workflow = ${workflow}`}`;
+}
+
+async function figureRows(db: Db, period: Period, zone: string, workflow: string | null, by: Breakdown | null): Promise<FigureRow[]> {
+  const key = keyOf(by);
+  const result = await db.execute(sql`with facts as (${pageFacts(period, zone, workflow)})
+    select workflow, ${key} as key, count(*) as pages, count(ack_s) as acknowledged,
+      percentile_cont(0.5) within group (order by ack_s) as p50,
+      percentile_cont(0.9) within group (order by ack_s) as p90,
+      percentile_cont(0.95) within group (order by ack_s) as p95,
+      avg(ack_s) as mean,
+      count(*) filter (where missed) as missed,
+      count(*) filter (where escalated) as escalated,
+      count(*) filter (where fell_back) as fell_back,
+      count(*) filter (where pager_paged) as pager_paged
+    from facts group by workflow, ${key} order by workflow, ${key}`);
+  return rowsOf<FigureRow>(result);
+}
+
+async function failedDeliveries(db: Db, period: Period, workflow: string | null): Promise<Map<string, Record<string, number>>> {
+  const result = await db.execute(sql`select p.workflow, n.channel, count(*) as failed
+    from notifications n join pages p on p.id = n.page_id
+    where n.status = 'failed' and p.opened_at >= ${period.from.toISOString()}::timestamptz and p.opened_at < ${period.to.toISOString()}::timestamptz
+      ${workflow === null ? sql`` : sql`and p.workflow = ${workflow}`}
+    group by p.workflow, n.channel`);
+  const byWorkflow = new Map<string, Record<string, number>>();
+  for (const r of rowsOf<{ workflow: string; channel: string; failed: string | number }>(result)) {
+    byWorkflow.set(r.workflow, { ...byWorkflow.get(r.workflow), [r.channel]: Number(r.failed) });
+  }
+  return byWorkflow;
+}
+
+async function legacyFigures(db: Db, period: Period, workflow: string | null): Promise<Map<string, LegacyFigures>> {
+  const result = await db.execute(sql`select workflow, count(*) as pages, count(acknowledged_at) as acknowledged,
+      percentile_cont(0.5) within group (order by extract(epoch from (acknowledged_at - sent_at))) as p50,
+      percentile_cont(0.9) within group (order by extract(epoch from (acknowledged_at - sent_at))) as p90,
+      percentile_cont(0.95) within group (order by extract(epoch from (acknowledged_at - sent_at))) as p95,
+      avg(extract(epoch from (acknowledged_at - sent_at))) as mean
+    from legacy_pages
+    where sent_at >= ${period.from.toISOString()}::timestamptz and sent_at < ${period.to.toISOString()}::timestamptz
+      ${workflow === null ? sql`` : sql`and workflow = ${workflow}`}
+    group by workflow`);
+  const byWorkflow = new Map<string, LegacyFigures>();
+  for (const r of rowsOf<Omit<FigureRow, 'key' | 'missed' | 'escalated' | 'fell_back' | 'pager_paged'>>(result)) {
+    const acknowledged = Number(r.acknowledged);
+    byWorkflow.set(r.workflow, {
+      pages: Number(r.pages),
+      acknowledged,
+      ackSeconds: acknowledged === 0 ? null : { p50: seconds(r.p50), p90: seconds(r.p90), p95: seconds(r.p95), mean: seconds(r.mean) },
+      unacknowledged: Number(r.pages) - acknowledged,
+    });
+  }
+  return byWorkflow;
+}
+
+const empty: FigureRow = { workflow: '', key: null, pages: 0, acknowledged: 0, p50: null, p90: null, p95: null, mean: null, missed: 0, escalated: 0, fell_back: 0, pager_paged: 0 };
+
+/**
+ * The figures of every workflow named (each appears, with zeros when it had no pages), and of
+ * any other workflow that had pages in the period.
+ */
+export async function workflowFigures(
+  db: Db,
+  input: { readonly period: Period; readonly zone: string; readonly workflows: readonly string[]; readonly only?: string; readonly by?: Breakdown },
+): Promise<WorkflowFigures[]> {
+  const only = input.only ?? null;
+  const by = input.by ?? null;
+  const [totals, split, failed, legacy] = await Promise.all([
+    figureRows(db, input.period, input.zone, only, null),
+    by === null ? Promise.resolve([]) : figureRows(db, input.period, input.zone, only, by),
+    failedDeliveries(db, input.period, only),
+    legacyFigures(db, input.period, only),
+  ]);
+  const names = [...new Set([...input.workflows, ...totals.map((t) => t.workflow), ...legacy.keys()])].filter((w) => only === null || w === only);
+  return names.map((workflow) => ({
+    workflow,
+    figures: pageFigures(totals.find((t) => t.workflow === workflow) ?? empty),
+    failedDeliveries: failed.get(workflow) ?? {},
+    legacy: legacy.get(workflow) ?? null,
+    by: by === null ? null : { breakdown: by, rows: split.filter((s) => s.workflow === workflow).map((s) => ({ key: s.key ?? '', ...pageFigures(s) })) },
+  }));
+}
+

@@ -1,0 +1,67 @@
+// Each retirement figure computed on a history whose answer is known by hand (see
+// test/support/seeded-history.ts): pages never acknowledged, acknowledged after escalation or
+// after the ladder ran out, resolved without acknowledgement, and legacy pages with no
+// acknowledgement time.
+import { describe, expect, it } from 'vitest';
+import { workflowFigures } from '../../src/retirement/figures.js';
+import { testDriver } from '../support/db.js';
+import { gatewayPerTest } from '../support/gateway.js';
+import { historyStart, seedHistory } from '../support/seeded-history.js';
+
+const start = gatewayPerTest();
+const day = 86_400_000;
+const period = { from: new Date(historyStart.getTime() - 2 * day), to: new Date(historyStart.getTime() + day) };
+
+describe(`retirement figures (${testDriver})`, () => {
+  it('per workflow, by unit, channel, role, hour and day of week, and for the legacy log', async () => {
+    const t = await start({ at: historyStart });
+    await seedHistory(t);
+    const db = t.g.database.db;
+    const figures = async (by?: 'unit' | 'channel' | 'role' | 'hour' | 'dow') =>
+      (await workflowFigures(db, { period, zone: 'America/Chicago', workflows: ['critical-results', 'radiology-critical'], only: 'critical-results', ...(by === undefined ? {} : { by }) }))[0]!;
+
+    const all = await figures();
+    expect(all.workflow).toBe('critical-results');
+    expect(all.figures).toEqual({
+      pages: 6,
+      acknowledged: 4,
+      ackSeconds: { p50: 270, p90: 1998, p95: 2349, mean: 825 },
+      missed: 2,
+      escalated: 3,
+      fellBack: 0,
+      pagerPaged: 2,
+      missedRate: 2 / 6,
+      escalationRate: 3 / 6,
+    });
+    expect(all.failedDeliveries).toEqual({});
+    expect(all.legacy).toEqual({ pages: 4, acknowledged: 3, ackSeconds: { p50: 300, p90: 540, p95: 570, mean: 340 }, unacknowledged: 1 });
+
+    const byUnit = (await figures('unit')).by!.rows;
+    expect(byUnit.map((r) => [r.key, r.pages, r.acknowledged, r.ackSeconds?.p50 ?? null, r.missed, r.escalated])).toEqual([
+      ['4E', 3, 1, 2700, 2, 1],
+      ['5W', 3, 3, 180, 0, 2],
+    ]);
+    const byChannel = (await figures('channel')).by!.rows;
+    expect(byChannel.map((r) => [r.key, r.pages, r.ackSeconds?.mean ?? null])).toEqual([
+      ['(not acknowledged)', 2, null],
+      ['api', 3, 980],
+      ['app', 1, 360],
+    ]);
+    const byRole = (await figures('role')).by!.rows;
+    expect(byRole.map((r) => [r.key, r.pages])).toEqual([
+      ['(not acknowledged)', 2],
+      ['hospitalist-nocturnist', 1],
+      ['ordering-provider', 3],
+    ]);
+    // 07:30Z on 1 November 2026 is 01:30 CST, a Sunday (ISO day 7).
+    expect((await figures('hour')).by!.rows.map((r) => [r.key, r.pages])).toEqual([['01', 6]]);
+    expect((await figures('dow')).by!.rows.map((r) => [r.key, r.pages])).toEqual([['7', 6]]);
+
+    // A workflow with no pages is still there, with zeros; a period with nothing in it is all zeros.
+    const both = await workflowFigures(db, { period, zone: 'UTC', workflows: ['critical-results', 'radiology-critical'] });
+    expect(both.find((w) => w.workflow === 'radiology-critical')!.figures).toMatchObject({ pages: 0, acknowledged: 0, ackSeconds: null, missedRate: null });
+    const before = await workflowFigures(db, { period: { from: new Date(0), to: new Date(historyStart.getTime() - 3 * day) }, zone: 'UTC', workflows: ['critical-results'] });
+    expect(before[0]!.figures.pages).toBe(0);
+    expect(before[0]!.legacy).toBeNull();
+  }, 120_000);
+});
