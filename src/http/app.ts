@@ -22,6 +22,7 @@ import { rosterRoutes } from './routes/rosters.js';
 import { rulesRoutes } from './routes/rules.js';
 import { tokenRoutes, type IssueCredential } from './routes/tokens.js';
 import { enrollmentRoutes } from './routes/enrollments.js';
+import { migrationMetricsRoutes } from './routes/migration-metrics.js';
 import { twilioWebhookRoutes } from './routes/twilio-webhooks.js';
 import { webAppRoutes, type WebAppDeps } from '../webapp/routes.js';
 import { errorFields } from '../log-fields.js';
@@ -68,7 +69,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
   // Clinical systems post alerts with their source key; people paged act on their pages with
   // theirs; everything else under /v1 is operations'.
   const admin = requireToken(tokens, ['admin']);
-  for (const path of ['/v1/rules', '/v1/oncall', '/v1/rosters', '/v1/audit', '/v1/tokens', '/v1/enrollments']) {
+  for (const path of ['/v1/rules', '/v1/oncall', '/v1/rosters', '/v1/audit', '/v1/tokens', '/v1/enrollments', '/v1/metrics']) {
     app.use(path, admin);
     app.use(`${path}/*`, admin);
   }
@@ -83,6 +84,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.route('/v1/audit', auditRoutes({ db }));
   app.route('/v1/tokens', tokenRoutes(deps));
   app.route('/v1/enrollments', enrollmentRoutes(deps));
+  app.route('/v1/metrics/migration', migrationMetricsRoutes({ db, rules: deps.rules, clock: deps.clock }));
   if (deps.twilioAuthToken !== null) app.route('/webhooks/twilio', twilioWebhookRoutes({ db, clock: deps.clock, dispatcher: deps.dispatcher, authToken: deps.twilioAuthToken, publicBaseUrl: deps.publicBaseUrl }));
   // The physician's web app (cookie sessions on enrolled devices, acknowledge links, push).
   app.route('/', webAppRoutes({ ...deps, db }));

@@ -31,7 +31,7 @@ export interface PageFigures {
   readonly missed: number;
   readonly escalated: number;
   readonly fellBack: number;
-  /** Pages on which the legacy pager was paged too (the parallel stage's fallback). */
+  /** Pages on which the legacy pager went off before anyone acknowledged (the parallel stage's fallback, still needed). */
   readonly pagerPaged: number;
   /** Shares of `pages`, 0…1; null without pages. */
   readonly missedRate: number | null;
@@ -120,7 +120,7 @@ function pageFacts(period: Period, zone: string, workflow: string | null) {
       (e.ran_out_at is not null and (p.acknowledged_at is null or p.acknowledged_at > e.ran_out_at)) as missed,
       (p.acknowledged_at is not null and exists (select 1 from notifications n where n.page_id = p.id and (n.step > 0 or n.cycle > 0) and n.created_at <= p.acknowledged_at)) as escalated,
       exists (select 1 from notifications n where n.page_id = p.id and n.stands_in_for is not null) as fell_back,
-      exists (select 1 from notifications n where n.page_id = p.id and n.channel = 'pager' and n.sent_at is not null) as pager_paged,
+      exists (select 1 from notifications n where n.page_id = p.id and n.channel = 'pager' and n.sent_at is not null and (p.acknowledged_at is null or n.sent_at < p.acknowledged_at)) as pager_paged,
       (select n.target from notifications n where n.page_id = p.id and n.person_id = p.acknowledged_by order by n.id limit 1) as role,
       extract(hour from p.opened_at at time zone ${zone})::int as hour,
       extract(isodow from p.opened_at at time zone ${zone})::int as dow
@@ -211,3 +211,11 @@ export async function workflowFigures(
   }));
 }
 
+
+/** One percentile of acknowledgement time (seconds) over a period, for a target that is not p50, p90 or p95. */
+export async function ackPercentile(db: Db, period: Period, workflow: string, fraction: number): Promise<number | null> {
+  const result = await db.execute(sql`with facts as (${pageFacts(period, 'UTC', workflow)})
+    select percentile_cont(${fraction}::float8) within group (order by ack_s) as p from facts`);
+  const p = rowsOf<{ p: string | number | null }>(result)[0]?.p ?? null;
+  return p === null ? null : seconds(p);
+}

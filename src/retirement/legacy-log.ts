@@ -85,8 +85,9 @@ export function readLogTime(text: string, zone: string): TimeRead {
   if (offset !== undefined) {
     const parts = /^([+-])(\d{2}):?(\d{2})?$/.exec(offset);
     if (parts === null) return { ok: true, at: new Date(asUtc), ambiguous: false }; // Z
-    const minutes = Number(parts[2]) * 60 + Number(parts[3] ?? 0);
-    if (Number(parts[2]) > 18 || Number(parts[3] ?? 0) > 59) return { ok: false, message: `has an offset (${offset}) no zone has` };
+    const [hours, mins] = [Number(parts[2]), Number(parts[3] ?? 0)];
+    if (hours > 18 || mins > 59) return { ok: false, message: `has an offset (${offset}) no zone has` };
+    const minutes = hours * 60 + mins;
     return { ok: true, at: new Date(asUtc - (parts[1] === '-' ? -minutes : minutes) * 60_000), ambiguous: false };
   }
   // Luxon alone would move a skipped time forward and pick the later of two; read it ourselves.

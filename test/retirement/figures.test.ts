@@ -63,5 +63,39 @@ describe(`retirement figures (${testDriver})`, () => {
     const before = await workflowFigures(db, { period: { from: new Date(0), to: new Date(historyStart.getTime() - 3 * day) }, zone: 'UTC', workflows: ['critical-results'] });
     expect(before[0]!.figures.pages).toBe(0);
     expect(before[0]!.legacy).toBeNull();
+
+    // The same figures through GET /v1/metrics/migration, with readiness against the rules' targets.
+    const q = `from=${period.from.toISOString()}&to=${period.to.toISOString()}&zone=America/Chicago`;
+    const res = await t.call('GET', `/v1/metrics/migration?${q}&workflow=critical-results&by=unit`, t.admin);
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as { workflows: { workflow: string; stage: string; figures: unknown; legacy: unknown; by: { rows: unknown[] }; readiness: { verdict: unknown; checks: unknown[]; pagerFallback: unknown } }[]; stageChanges: { workflow: string; stage: string }[] };
+    const w = report.workflows[0]!;
+    expect(report.workflows).toHaveLength(1);
+    expect(w).toMatchObject({ workflow: 'critical-results', stage: 'parallel', figures: all.figures, legacy: all.legacy });
+    expect(w.by.rows).toHaveLength(2);
+    // critical-results: ack p90 <= 5m, missed <= 1%, escalated <= 15% over 28d min 50 pages.
+    expect(w.readiness.verdict).toEqual({ verdict: 'too-few-pages', pages: 6, minPages: 50 });
+    expect(w.readiness.checks).toEqual([
+      { target: 'ack p90', limit: 300, actual: 1998, met: false },
+      { target: 'missed', limit: 0.01, actual: 2 / 6, met: false },
+      { target: 'escalated', limit: 0.15, actual: 3 / 6, met: false },
+    ]);
+    expect(w.readiness.pagerFallback).toEqual({ pages: 6, paged: 2, rate: 2 / 6 });
+    expect(report.stageChanges).toEqual([expect.objectContaining({ workflow: 'critical-results', stage: 'parallel' })]);
+
+    const csv = await t.call('GET', `/v1/metrics/migration?${q}&workflow=critical-results&format=csv`, t.admin);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const [header, row] = (await csv.text()).trim().split('\r\n');
+    expect(header!.split(',').slice(0, 10)).toEqual(['workflow', 'stage', 'breakdown', 'key', 'pages', 'acknowledged', 'ack_p50_s', 'ack_p90_s', 'ack_p95_s', 'ack_mean_s']);
+    expect(row!.split(',')).toEqual(['critical-results', 'parallel', '', '', '6', '4', '270', '1998', '2349', '825', '2', '3', '0', '2', '4', '3', '300', '540', '570', '340', 'too-few-pages']);
+
+    // Bad questions get a precise 4xx.
+    expect((await t.call('GET', '/v1/metrics/migration?by=bed', t.admin)).status).toBe(400);
+    expect((await t.call('GET', '/v1/metrics/migration?zone=Mars/Olympus', t.admin)).status).toBe(400);
+    expect((await t.call('GET', `/v1/metrics/migration?from=${period.to.toISOString()}&to=${period.from.toISOString()}`, t.admin)).status).toBe(400);
+    expect((await t.call('GET', '/v1/metrics/migration?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z', t.admin)).status).toBe(400);
+    expect((await t.call('GET', '/v1/metrics/migration?workflow=critical-result', t.admin)).status).toBe(404);
+    expect((await t.call('GET', '/v1/metrics/migration', null)).status).toBe(401);
+    expect((await t.call('GET', '/v1/metrics/migration', await t.token({ kind: 'source', name: 'lab' }))).status).toBe(403);
   }, 120_000);
 });
