@@ -182,7 +182,11 @@ export const pages = pgTable(
   },
   // One unresolved page per dedup key of a source: a repeat is counted on it, not paged again,
   // also after someone acknowledged it. A resolved page frees the key.
-  (t) => [uniqueIndex('pages_unresolved_dedup').on(t.source, t.dedupKey).where(sql`${t.status} <> 'resolved' and ${t.dedupKey} is not null`)],
+  (t) => [
+    uniqueIndex('pages_unresolved_dedup').on(t.source, t.dedupKey).where(sql`${t.status} <> 'resolved' and ${t.dedupKey} is not null`),
+    // The retirement figures read a workflow's pages over a period.
+    index('pages_workflow_opened').on(t.workflow, t.openedAt),
+  ],
 );
 
 /**

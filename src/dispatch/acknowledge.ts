@@ -87,7 +87,7 @@ export function acknowledgementOf(page: PageRow): Acknowledgement | null {
 }
 
 export async function acknowledgePage(deps: AckDeps, input: { readonly pageId: string; readonly personId: string; readonly via: AckVia }): Promise<AckResult> {
-  const result = await deps.db.transaction(async (tx): Promise<AckResult & { workflow?: string }> => {
+  const result = await deps.db.transaction(async (tx): Promise<AckResult & { workflow?: string; escalated?: boolean }> => {
     const page = await lockPage(tx, input.pageId);
     if (page === undefined) return { kind: 'not-found' };
     if (!(await wasPaged(tx, page.id, input.personId))) return { kind: 'not-paged' };
@@ -128,9 +128,16 @@ export async function acknowledgePage(deps: AckDeps, input: { readonly pageId: s
             .returning({ id: notifications.id });
     audit.unshift({ actor: `person:${input.personId}`, kind: 'page.acknowledged', subject: `page:${page.id}`, data: { via: input.via, afterMs: acknowledgement.afterMs, cancelled: cancelled.length } });
     await appendAuditEvents(tx, deps.auditKey, audit, at);
-    return { kind: 'acknowledged', acknowledgement, workflow: page.workflow };
+    // Escalated: a step after the first had fired (the ladder stood past step 1, or in a repeat).
+    const escalated = escalation !== undefined && (escalation.cycle > 0 || escalation.nextStep > 1);
+    return { kind: 'acknowledged', acknowledgement, workflow: page.workflow, escalated };
   });
-  if (result.kind === 'acknowledged') deps.metrics.acknowledgements.inc({ workflow: result.workflow ?? '', via: input.via });
+  if (result.kind === 'acknowledged') {
+    const workflow = result.workflow ?? '';
+    deps.metrics.acknowledgements.inc({ workflow, via: input.via });
+    deps.metrics.ackTime.observe({ workflow }, result.acknowledgement.afterMs / 1000);
+    if (result.escalated === true) deps.metrics.escalatedAcks.inc({ workflow });
+  }
   return result;
 }
 

@@ -50,6 +50,8 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
   const fireBatch = async (): Promise<{ fired: number; send: SendBatch }> => {
     const now = deps.clock();
     const lateness: number[] = [];
+    const ranOut: string[] = [];
+    const fellBack: string[] = [];
     const result = await db.transaction(async (tx) => {
       const due = await tx
         .select({ ...pageContextColumns, cycle: escalations.cycle, nextStep: escalations.nextStep, dueAt: escalations.dueAt })
@@ -72,6 +74,8 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
           audit.push(...planned.events);
           lateness.push(...planned.lateMs);
           moves.push({ pageId: row.id, ...storedPosition(ruleSet.routes[row.routeOrder]!, planned.next, row.cycle), dueAt: planned.dueAt });
+          if (planned.next === null && row.status !== 'acknowledged') ranOut.push(row.workflow);
+          for (const e of planned.events) if (e.kind === 'step.fallback') fellBack.push(row.workflow);
         } catch (e) {
           // Planning is pure, so one page that cannot be planned leaves the rest of the batch alone.
           deps.log.error({ page: row.id, ...errorFields(e) }, 'could not fire an escalation step; trying again later');
@@ -84,6 +88,8 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
       return { fired: due.length, send: { rows: queued, pages: new Map<string, PageContext>(due.map((d) => [d.id, d])) } };
     });
     for (const ms of lateness) deps.metrics.escalationLateness.observe(ms / 1000);
+    for (const workflow of ranOut) deps.metrics.missed.inc({ workflow });
+    for (const workflow of fellBack) deps.metrics.fallbacks.inc({ workflow });
     return result;
   };
 

@@ -10,6 +10,14 @@ export interface DispatchMetrics {
   readonly notifications: Counter<'channel' | 'outcome'>;
   readonly pagesOpened: Counter<'workflow'>;
   readonly acknowledgements: Counter<'workflow' | 'via'>;
+  /** Page opened → acknowledged, per workflow: the figure pager retirement is judged by. */
+  readonly ackTime: Histogram<'workflow'>;
+  /** Acknowledged only after a later step of the ladder fired. */
+  readonly escalatedAcks: Counter<'workflow'>;
+  /** Ladders that ran out with nobody acknowledging. */
+  readonly missed: Counter<'workflow'>;
+  /** Steps that paged a fallback (a team inbox) in a role's place. */
+  readonly fallbacks: Counter<'workflow'>;
   /** Texts the runtime PHI guard refused: each one an incident to look into. */
   readonly phiGuardRefusals: Counter<'channel'>;
 }
@@ -43,6 +51,16 @@ export function createDispatchMetrics(registry: Registry): DispatchMetrics {
       labelNames: ['workflow', 'via'] as const,
       registers: [registry],
     }),
+    ackTime: new Histogram({
+      name: 'pagerless_acknowledgement_seconds',
+      help: 'Time from a page opening to its acknowledgement, by workflow',
+      labelNames: ['workflow'] as const,
+      buckets: [15, 30, 60, 120, 180, 300, 600, 900, 1800, 3600],
+      registers: [registry],
+    }),
+    escalatedAcks: new Counter({ name: 'pagerless_acknowledgements_escalated_total', help: 'Pages acknowledged only after a later step of the ladder fired, by workflow', labelNames: ['workflow'] as const, registers: [registry] }),
+    missed: new Counter({ name: 'pagerless_pages_missed_total', help: 'Pages whose ladder ran out with nobody acknowledging, by workflow', labelNames: ['workflow'] as const, registers: [registry] }),
+    fallbacks: new Counter({ name: 'pagerless_fallbacks_total', help: 'Escalation steps that paged a fallback team inbox in a role\'s place, by workflow', labelNames: ['workflow'] as const, registers: [registry] }),
     phiGuardRefusals: new Counter({
       name: 'pagerless_phi_guard_refusals_total',
       help: 'Messages the runtime PHI guard refused to send because they held a PHI value, by channel',

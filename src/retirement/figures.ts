@@ -219,3 +219,29 @@ export async function ackPercentile(db: Db, period: Period, workflow: string, fr
   const p = rowsOf<{ p: string | number | null }>(result)[0]?.p ?? null;
   return p === null ? null : seconds(p);
 }
+
+export interface TrendPoint {
+  /** The start of the bucket (a day or an ISO week, in the report's zone). */
+  readonly at: Date;
+  readonly pages: number;
+  readonly ackSeconds: AckTimes | null;
+}
+
+/** Acknowledgement-time percentiles of one workflow per day or per week over the period: the dashboard's chart. */
+export async function ackTrend(db: Db, input: { readonly period: Period; readonly zone: string; readonly workflow: string; readonly bucket: 'day' | 'week' }): Promise<TrendPoint[]> {
+  const unit = input.bucket === 'day' ? sql`'day'` : sql`'week'`;
+  const result = await db.execute(sql`select (date_trunc(${unit}, p.opened_at at time zone ${input.zone}) at time zone ${input.zone}) as at,
+      count(*) as pages, count(p.acknowledged_at) as acknowledged,
+      percentile_cont(0.5) within group (order by extract(epoch from (p.acknowledged_at - p.opened_at))) as p50,
+      percentile_cont(0.9) within group (order by extract(epoch from (p.acknowledged_at - p.opened_at))) as p90,
+      percentile_cont(0.95) within group (order by extract(epoch from (p.acknowledged_at - p.opened_at))) as p95,
+      avg(extract(epoch from (p.acknowledged_at - p.opened_at))) as mean
+    from pages p
+    where p.workflow = ${input.workflow} and p.opened_at >= ${input.period.from.toISOString()}::timestamptz and p.opened_at < ${input.period.to.toISOString()}::timestamptz
+    group by 1 order by 1`);
+  return rowsOf<{ at: string | Date; pages: string | number; acknowledged: string | number; p50: string | number | null; p90: string | number | null; p95: string | number | null; mean: string | number | null }>(result).map((r) => ({
+    at: new Date(r.at),
+    pages: Number(r.pages),
+    ackSeconds: Number(r.acknowledged) === 0 ? null : { p50: seconds(r.p50), p90: seconds(r.p90), p95: seconds(r.p95), mean: seconds(r.mean) },
+  }));
+}

@@ -89,6 +89,14 @@ describe(`retirement figures (${testDriver})`, () => {
     expect(header!.split(',').slice(0, 10)).toEqual(['workflow', 'stage', 'breakdown', 'key', 'pages', 'acknowledged', 'ack_p50_s', 'ack_p90_s', 'ack_p95_s', 'ack_mean_s']);
     expect(row!.split(',')).toEqual(['critical-results', 'parallel', '', '', '6', '4', '270', '1998', '2349', '825', '2', '3', '0', '2', '4', '3', '300', '540', '570', '340', 'too-few-pages']);
 
+    // The same figures as Prometheus series, for teams that chart in Grafana.
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    expect(metrics).toContain('pagerless_acknowledgement_seconds_count{workflow="critical-results"} 4');
+    expect(metrics).toContain('pagerless_acknowledgement_seconds_sum{workflow="critical-results"} 3300');
+    expect(metrics).toContain('pagerless_acknowledgement_seconds_bucket{le="60",workflow="critical-results"} 1');
+    expect(metrics).toContain('pagerless_pages_missed_total{workflow="critical-results"} 2');
+    expect(metrics).toContain('pagerless_acknowledgements_escalated_total{workflow="critical-results"} 3');
+
     // Bad questions get a precise 4xx.
     expect((await t.call('GET', '/v1/metrics/migration?by=bed', t.admin)).status).toBe(400);
     expect((await t.call('GET', '/v1/metrics/migration?zone=Mars/Olympus', t.admin)).status).toBe(400);

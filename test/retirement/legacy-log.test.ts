@@ -130,6 +130,16 @@ describe('the legacy pager log: good rows', () => {
     expect(rows).toMatchObject([{ line: 2, pagerId: '2231-01' }]);
   });
 
+  it('reads the example March log cleanly: call-backs as answers, the spring-forward night in Chicago time', () => {
+    const rows = rowsOf(parseLegacyLog(readFileSync(new URL('../../schedules/examples/legacy-pager-log.csv', import.meta.url), 'utf8'), chicago));
+    expect(rows).toHaveLength(41);
+    expect(rows.filter((r) => r.acknowledgedAt === null)).toHaveLength(7);
+    // Line 3: no acknowledgement logged, called back at 00:38:57 CST.
+    expect(rows.find((r) => r.line === 3)).toMatchObject({ pagerId: '2231-01', sentAt: new Date('2026-03-02T06:16:41Z'), acknowledgedAt: new Date('2026-03-02T06:38:57Z') });
+    expect(new Set(rows.map((r) => r.workflow))).toEqual(new Set(['critical-results', 'rapid-response']));
+    expect(rows.every((r) => r.sentAt >= new Date('2026-03-01T06:00:00Z') && r.sentAt < new Date('2026-04-01T05:00:00Z'))).toBe(true);
+  });
+
   it('takes the groups from the workflows of the rules', () => {
     expect(
       legacyGroupsOf([
@@ -310,7 +320,7 @@ describe(`PUT /v1/legacy-pages (${testDriver})`, () => {
     const db = t.g.database.db;
     const { legacyPages } = tables;
     expect(await api.stored()).toBe(41);
-    // Seven pages nobody is known to have answered; eleven answered only by a call-back.
+    // Seven pages nobody is known to have answered (the call-backs count as answers).
     expect((await db.select({ n: count() }).from(legacyPages).where(isNull(legacyPages.acknowledgedAt)))[0]!.n).toBe(7);
     // The spring-forward night: 01:52:10 CST, acknowledged at 03:01:40 CDT.
     const [night] = await db.select().from(legacyPages).where(eq(legacyPages.sentAt, new Date('2026-03-08T07:52:10Z')));
@@ -340,6 +350,16 @@ describe(`PUT /v1/legacy-pages (${testDriver})`, () => {
       ['LAB-CRIT-2231', 'critical-results', null],
       ['RAD-CRIT-4410', 'radiology-critical', '2026-03-02T21:03:00.000Z'],
     ]);
+  });
+
+  it('imports a log of more pages than one statement takes, whole, and re-imports a longer one by its new pages', async () => {
+    const t = await start({ at: '2026-04-01T14:00:00Z' });
+    const api = legacyApi(t);
+    const page = (i: number) => `LAB-CRIT-2231,2231-${String(i % 7).padStart(2, '0')},${new Date(Date.parse('2026-03-01T00:00:00Z') + i * 60_000).toISOString()},,,`;
+    const log = (n: number) => csv(HEADER, ...Array.from({ length: n }, (_, i) => page(i)));
+    expect(await (await api.put(log(2500))).json()).toMatchObject({ imported: 2500, alreadyKnown: 0 });
+    expect(await (await api.put(log(2600))).json()).toEqual({ imported: 100, alreadyKnown: 2500, workflows: { 'critical-results': 2600 } });
+    expect(await api.stored()).toBe(2600);
   });
 
   it('imports nothing from a log with one bad row, and names it', async () => {
