@@ -226,6 +226,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       vapidPublicKey: keys.vapid.publicKey,
       pushServices: config.pushServices,
       publicBaseUrl,
+      auditKey,
       twilioAuthToken: config.twilio?.authToken ?? null,
     });
     const server = await new Promise<ServerType>((resolve) => {

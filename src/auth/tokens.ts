@@ -5,7 +5,8 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { DbExecutor } from '../db/index.js';
 import { tables } from '../db/index.js';
 
-export type TokenKind = 'admin' | 'source' | 'person';
+/** Operations; a clinical system; someone paged; a manager who reads the retirement dashboard. */
+export type TokenKind = 'admin' | 'source' | 'person' | 'manager';
 
 export interface TokenHolder {
   readonly kind: TokenKind;

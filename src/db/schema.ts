@@ -127,7 +127,7 @@ export const apiTokens = pgTable(
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     /** `admin` for operations; `source` for a clinical system posting alerts; `person` for someone paged. */
-    kind: text('kind', { enum: ['admin', 'source', 'person'] }).notNull(),
+    kind: text('kind', { enum: ['admin', 'source', 'person', 'manager'] }).notNull(),
     /** Who holds it: `operations`, the source's name (`lab`, `radiology`), or the person's id (`amion:A-1004`). */
     name: text('name').notNull(),
     hash: text('hash').notNull(),

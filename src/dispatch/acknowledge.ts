@@ -150,6 +150,8 @@ export async function concerns(db: Db | DbTransaction, holder: Resolver, page: {
       return page.source === holder.name;
     case 'person':
       return wasPaged(db, page.id, holder.name);
+    case 'manager':
+      return false;
   }
 }
 

@@ -23,6 +23,9 @@ import { rulesRoutes } from './routes/rules.js';
 import { tokenRoutes, type IssueCredential } from './routes/tokens.js';
 import { enrollmentRoutes } from './routes/enrollments.js';
 import { migrationMetricsRoutes } from './routes/migration-metrics.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { legacyPageRoutes } from './routes/legacy-pages.js';
+import { legacyGroupsOf } from '../retirement/legacy-log.js';
 import { twilioWebhookRoutes } from './routes/twilio-webhooks.js';
 import { webAppRoutes, type WebAppDeps } from '../webapp/routes.js';
 import { errorFields } from '../log-fields.js';
@@ -40,6 +43,8 @@ export interface HttpDeps extends Omit<WebAppDeps, 'db'> {
   readonly metrics: Metrics;
   readonly maxBodyBytes: number;
   readonly log: Logger;
+  /** Signs the audit trail (imports write to it). */
+  readonly auditKey: Buffer;
   /** Twilio's auth token, to check its webhooks' signatures; null when Twilio is not configured. */
   readonly twilioAuthToken: string | null;
 }
@@ -69,12 +74,14 @@ export function createHttpApp(deps: HttpDeps): Hono {
   // Clinical systems post alerts with their source key; people paged act on their pages with
   // theirs; everything else under /v1 is operations'.
   const admin = requireToken(tokens, ['admin']);
-  for (const path of ['/v1/rules', '/v1/oncall', '/v1/rosters', '/v1/audit', '/v1/tokens', '/v1/enrollments', '/v1/metrics']) {
+  for (const path of ['/v1/rules', '/v1/oncall', '/v1/rosters', '/v1/audit', '/v1/tokens', '/v1/enrollments', '/v1/legacy-pages']) {
     app.use(path, admin);
     app.use(`${path}/*`, admin);
   }
   app.use('/v1/alerts', requireToken(tokens, ['source']));
   app.use('/v1/pages/*', requireToken(tokens, ['admin', 'source', 'person']));
+  // The retirement figures: for operations and managers.
+  app.use('/v1/metrics/*', requireToken(tokens, ['admin', 'manager']));
   const activeRules = () => deps.rules.active();
   app.route('/v1/alerts', alertRoutes({ ...deps, rules: activeRules, openPage: (input) => deps.dispatcher.open(input), findIdempotent: (source, key) => deps.dispatcher.replay(source, key) }));
   app.route('/v1/pages', pageRoutes({ db, dispatcher: deps.dispatcher }));
@@ -85,6 +92,8 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.route('/v1/tokens', tokenRoutes(deps));
   app.route('/v1/enrollments', enrollmentRoutes(deps));
   app.route('/v1/metrics/migration', migrationMetricsRoutes({ db, rules: deps.rules, clock: deps.clock }));
+  app.route('/v1/legacy-pages', legacyPageRoutes({ db, auditKey: deps.auditKey, clock: deps.clock, groups: () => legacyGroupsOf(deps.rules.active().workflows) }));
+  app.route('/dashboard', dashboardRoutes({ db, rules: deps.rules, clock: deps.clock, tokens, publicBaseUrl: deps.publicBaseUrl }));
   if (deps.twilioAuthToken !== null) app.route('/webhooks/twilio', twilioWebhookRoutes({ db, clock: deps.clock, dispatcher: deps.dispatcher, authToken: deps.twilioAuthToken, publicBaseUrl: deps.publicBaseUrl }));
   // The physician's web app (cookie sessions on enrolled devices, acknowledge links, push).
   app.route('/', webAppRoutes({ ...deps, db }));

@@ -26,7 +26,7 @@ const alert = (test: string, unit: string) => ({ alert: { flag: 'HH', priority: 
 
 export async function seedHistory(t: TestGateway): Promise<Record<'A' | 'B' | 'C' | 'D' | 'E' | 'F', string>> {
   const lab = await t.token({ kind: 'source', name: 'lab' });
-  const tokens = { [dana]: await t.token({ kind: 'person', name: dana }), [elif]: await t.token({ kind: 'person', name: elif }) };
+  const tokens: Record<string, string> = { [dana]: await t.token({ kind: 'person', name: dana }), [elif]: await t.token({ kind: 'person', name: elif }) };
   const ids: Record<string, string> = {};
   for (const [name, test, unit] of [['A', 'K', '5W'], ['B', 'Na', '5W'], ['C', 'Ca', '5W'], ['D', 'Mg', '4E'], ['E', 'P', '4E'], ['F', 'Glu', '4E']] as const) {
     const res = await t.call('POST', '/v1/alerts', lab, alert(test, unit));

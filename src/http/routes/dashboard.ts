@@ -1,0 +1,76 @@
+// GET /dashboard: the managers' page, behind sign-in with an admin or manager token (kept in an
+// HTTP-only cookie for the dashboard's path, or sent as a Bearer token).
+import { Hono, type Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { csrf } from 'hono/csrf';
+import { html } from 'hono/html';
+import type { TokenHolder, TokenLookup } from '../../auth/tokens.js';
+import type { Db } from '../../db/index.js';
+import { dashboardPage } from '../../retirement/dashboard-view.js';
+import { ackTrend, workflowFigures } from '../../retirement/figures.js';
+import { migrationReport } from '../../retirement/report.js';
+import type { RulesRegistry } from '../../rules/index.js';
+import { reportQuery } from '../report-query.js';
+
+const cookie = 'pagerless_dashboard';
+const year = 365 * 86_400_000;
+
+function signInPage(error: string | null) {
+  return html`<!doctype html>
+<html lang="en">
+  <head><meta charset="utf-8" /><title>Sign in · Pager retirement</title></head>
+  <body style="font: 15px system-ui, sans-serif; max-width: 28rem; margin: 3rem auto">
+    <h1>Pager retirement</h1>
+    <p>Sign in with your manager or operations token.</p>
+    ${error === null ? '' : html`<p role="alert" style="color:#991b1b">${error}</p>`}
+    <form method="post" action="/dashboard/signin"><input name="token" type="password" autocomplete="off" required style="width:100%" /> <p><button type="submit">Sign in</button></p></form>
+  </body>
+</html>`;
+}
+
+export function dashboardRoutes(deps: { readonly db: Db; readonly rules: RulesRegistry; readonly clock: () => Date; readonly tokens: TokenLookup; readonly publicBaseUrl: () => string }): Hono {
+  const holderOf = async (c: Context): Promise<TokenHolder | null> => {
+    const bearer = c.req.header('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    const token = bearer ?? getCookie(c, cookie);
+    if (token === undefined) return null;
+    const holder = await deps.tokens(token);
+    return holder !== null && (holder.kind === 'admin' || holder.kind === 'manager') ? holder : null;
+  };
+  const app = new Hono();
+  app.use('*', async (c, next) => {
+    await next();
+    c.header('Cache-Control', 'no-store');
+    c.header('X-Frame-Options', 'DENY');
+  });
+  app.use('*', csrf({ origin: (origin) => origin === new URL(deps.publicBaseUrl()).origin }));
+  app.get('/', async (c) => {
+    if ((await holderOf(c)) === null) return c.html(signInPage(null), 401);
+    const now = deps.clock();
+    const q = reportQuery(c, deps.rules, now);
+    const report = await migrationReport(deps, { ...q, now });
+    const selected = report.workflows.find((w) => w.workflow === (q.workflow ?? report.workflows.find((x) => x.figures.pages > 0)?.workflow)) ?? report.workflows[0] ?? null;
+    const detail = selected === null ? null : selected.workflow;
+    const [trend, byUnit, byChannel] =
+      detail === null
+        ? [[], [], []]
+        : await Promise.all([
+            ackTrend(deps.db, { period: { from: new Date(q.period.to.getTime() - year), to: q.period.to }, zone: q.zone, workflow: detail, bucket: 'week' }),
+            workflowFigures(deps.db, { period: q.period, zone: q.zone, workflows: [detail], only: detail, by: 'unit' }).then((f) => f[0]?.by?.rows ?? []),
+            workflowFigures(deps.db, { period: q.period, zone: q.zone, workflows: [detail], only: detail, by: 'channel' }).then((f) => f[0]?.by?.rows ?? []),
+          ]);
+    return c.html(dashboardPage({ report, selected, trend, byUnit, byChannel }));
+  });
+  app.post('/signin', async (c) => {
+    if (!(c.req.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) return c.html(signInPage('Sign in with the form.'), 415);
+    const token = new URLSearchParams(await c.req.text()).get('token') ?? '';
+    const holder = token === '' ? null : await deps.tokens(token);
+    if (holder === null || (holder.kind !== 'admin' && holder.kind !== 'manager')) return c.html(signInPage('That is not a manager or operations token.'), 401);
+    setCookie(c, cookie, token, { httpOnly: true, sameSite: 'Strict', secure: deps.publicBaseUrl().startsWith('https:'), path: '/dashboard', maxAge: 8 * 3600 });
+    return c.redirect('/dashboard', 303);
+  });
+  app.post('/signout', (c) => {
+    deleteCookie(c, cookie, { path: '/dashboard' });
+    return c.redirect('/dashboard', 303);
+  });
+  return app;
+}
