@@ -179,6 +179,16 @@ export const pages = pgTable(
     resolvedAt: instant('resolved_at'),
     /** Who resolved it: `person:<id>`, `source:<name>`, `admin:<name>`. */
     resolvedBy: text('resolved_by'),
+    // Facts the retirement figures count, kept as they happen so a year of pages is read without
+    // looking at every page's notifications.
+    /** Acknowledged only after a later step of the ladder fired. */
+    escalated: boolean('escalated').notNull().default(false),
+    /** The role (or target) the acknowledger was paged as. */
+    acknowledgedAs: text('acknowledged_as'),
+    /** A fallback (a team inbox) was paged in a role's place. */
+    fellBack: boolean('fell_back').notNull().default(false),
+    /** The legacy pager went off before anyone acknowledged. */
+    pagerBeforeAck: boolean('pager_before_ack').notNull().default(false),
   },
   // One unresolved page per dedup key of a source: a repeat is counted on it, not paged again,
   // also after someone acknowledged it. A resolved page frees the key.

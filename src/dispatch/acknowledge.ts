@@ -102,11 +102,16 @@ export async function acknowledgePage(deps: AckDeps, input: { readonly pageId: s
     const at = deps.clock();
     const acknowledged = { ...page, acknowledgedAt: at, acknowledgedBy: input.personId, acknowledgedVia: input.via };
     const acknowledgement = acknowledgementOf(acknowledged)!;
-    await tx.update(pages).set({ status: 'acknowledged', acknowledgedAt: at, acknowledgedBy: input.personId, acknowledgedVia: input.via }).where(eq(pages.id, page.id));
-
     const ruleSet = await deps.rules.byVersion(page.rulesVersion, tx);
     const route = ruleSet.routes[page.routeOrder]!;
     const [escalation] = await tx.select().from(escalations).where(eq(escalations.pageId, page.id)).for('update');
+    // Escalated: a step after the first had fired (the ladder stood past step 1, or in a repeat).
+    const escalated = escalation !== undefined && (escalation.cycle > 0 || escalation.nextStep > 1);
+    const [paged] = await tx.select({ target: notifications.target }).from(notifications).where(and(eq(notifications.pageId, page.id), eq(notifications.personId, input.personId))).orderBy(notifications.id).limit(1);
+    await tx
+      .update(pages)
+      .set({ status: 'acknowledged', acknowledgedAt: at, acknowledgedBy: input.personId, acknowledgedVia: input.via, escalated, acknowledgedAs: paged?.target ?? null })
+      .where(eq(pages.id, page.id));
     const audit: AuditEvent[] = [];
     if (escalation !== undefined && escalation.dueAt !== null) {
       const next = nextFiring(route, { cycle: escalation.cycle, step: escalation.nextStep }, true);
@@ -128,8 +133,6 @@ export async function acknowledgePage(deps: AckDeps, input: { readonly pageId: s
             .returning({ id: notifications.id });
     audit.unshift({ actor: `person:${input.personId}`, kind: 'page.acknowledged', subject: `page:${page.id}`, data: { via: input.via, afterMs: acknowledgement.afterMs, cancelled: cancelled.length } });
     await appendAuditEvents(tx, deps.auditKey, audit, at);
-    // Escalated: a step after the first had fired (the ladder stood past step 1, or in a repeat).
-    const escalated = escalation !== undefined && (escalation.cycle > 0 || escalation.nextStep > 1);
     return { kind: 'acknowledged', acknowledgement, workflow: page.workflow, escalated };
   });
   if (result.kind === 'acknowledged') {

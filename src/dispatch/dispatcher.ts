@@ -70,6 +70,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       const result = await openPage({ db, auditKey: deps.auditKey, phiKey: deps.phiKey, leaseMs: tuning.leaseMs }, input);
       if (result.kind === 'opened') {
         deps.metrics.pagesOpened.inc({ workflow: input.match.workflow });
+        if (result.send.rows.some((n) => n.standsInFor !== null)) deps.metrics.fallbacks.inc({ workflow: input.match.workflow });
         engine.afterCommit(result.send, result.nextDueAt);
       }
       return result;

@@ -5,7 +5,7 @@
 // due. The sweeper claims with SKIP LOCKED (attempts + 1, a new lease), so two replicas never
 // claim the same row. Results are written only while the claim is still the claimer's (same
 // attempt, still `sending`), so a late answer never overwrites a newer one.
-import { and, eq, inArray, lt, lte, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, lte, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { RuleSet } from '../../grammar/index.js';
 import { appendAuditEvents, type AuditEvent } from '../audit/index.js';
@@ -154,6 +154,9 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       const written = new Set(writtenRows.map((r) => Number(r.id)));
       const failedAfterAll = new Set(writtenRows.filter((r) => r.status === 'failed').map((r) => Number(r.id)));
       const audit: AuditEvent[] = [];
+      // The legacy pager going off before anyone acknowledged: how much the parallel stage still leans on it.
+      const pagerPages = [...new Set(planned.filter(({ n, set }) => n.channel === 'pager' && written.has(n.id) && (set.status === 'sent' || set.status === 'delivered')).map(({ n }) => n.pageId))];
+      if (pagerPages.length > 0) await tx.update(pages).set({ pagerBeforeAck: true }).where(and(inArray(pages.id, pagerPages), isNull(pages.acknowledgedAt)));
       const takeOver: NonNullable<ReturnType<typeof failoverRow>>[] = [];
       for (const { n, set, leak } of planned) {
         if (!written.has(n.id)) {

@@ -2,6 +2,7 @@
 // one outbox row per person and channel. Pure: opening a page and the escalation worker both
 // plan here, and write what is planned in their own transaction (a batch of pages at a time),
 // so a step and its notifications commit together or not at all.
+import { inArray } from 'drizzle-orm';
 import type { RosterLookup, RuleSet } from '../../grammar/index.js';
 import type { AuditEvent } from '../audit/index.js';
 import type { DbTransaction } from '../db/index.js';
@@ -109,5 +110,8 @@ export function planDueSteps(page: LadderPage, from: LadderPosition | null, now:
 export async function queueNotifications(tx: DbTransaction, rows: readonly NotificationRow[]): Promise<ClaimedNotification[]> {
   if (rows.length === 0) return [];
   // The unique key (page, cycle, step, target, person, channel) makes a step's message happen once.
-  return tx.insert(tables.notifications).values([...rows]).onConflictDoNothing().returning();
+  const written = await tx.insert(tables.notifications).values([...rows]).onConflictDoNothing().returning();
+  const fellBack = [...new Set(written.filter((n) => n.standsInFor !== null).map((n) => n.pageId))];
+  if (fellBack.length > 0) await tx.update(tables.pages).set({ fellBack: true }).where(inArray(tables.pages.id, fellBack));
+  return written;
 }

@@ -110,18 +110,16 @@ function keyOf(by: Breakdown | null) {
 }
 
 /**
- * One row of facts per page opened in the period. `role` is what the acknowledger was paged as
- * (the target of their first notification); hour and day of week are local to `zone`
- * (ISO day of week: 1 is Monday).
+ * One row of facts per page opened in the period, from the page and its escalation row alone
+ * (the dispatch core keeps the facts on the page as they happen). `role` is what the
+ * acknowledger was paged as; hour and day of week are local to `zone` (ISO day of week: 1 is
+ * Monday).
  */
 function pageFacts(period: Period, zone: string, workflow: string | null) {
   return sql`select p.workflow, a.fields->>'unit' as unit, p.acknowledged_via as via,
       extract(epoch from (p.acknowledged_at - p.opened_at)) as ack_s,
       (e.ran_out_at is not null and (p.acknowledged_at is null or p.acknowledged_at > e.ran_out_at)) as missed,
-      (p.acknowledged_at is not null and exists (select 1 from notifications n where n.page_id = p.id and (n.step > 0 or n.cycle > 0) and n.created_at <= p.acknowledged_at)) as escalated,
-      exists (select 1 from notifications n where n.page_id = p.id and n.stands_in_for is not null) as fell_back,
-      exists (select 1 from notifications n where n.page_id = p.id and n.channel = 'pager' and n.sent_at is not null and (p.acknowledged_at is null or n.sent_at < p.acknowledged_at)) as pager_paged,
-      (select n.target from notifications n where n.page_id = p.id and n.person_id = p.acknowledged_by order by n.id limit 1) as role,
+      p.escalated, p.fell_back, p.pager_before_ack as pager_paged, p.acknowledged_as as role,
       extract(hour from p.opened_at at time zone ${zone})::int as hour,
       extract(isodow from p.opened_at at time zone ${zone})::int as dow
     from pages p

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { workflowFigures } from '../../src/retirement/figures.js';
 import { testDriver } from '../support/db.js';
-import { gatewayPerTest } from '../support/gateway.js';
+import { createDevChannels } from '../../src/channels/index.js';
+import { gatewayPerTest, type TestGateway } from '../support/gateway.js';
 import { historyStart, seedHistory } from '../support/seeded-history.js';
 
 const start = gatewayPerTest();
@@ -14,7 +15,9 @@ const period = { from: new Date(historyStart.getTime() - 2 * day), to: new Date(
 
 describe(`retirement figures (${testDriver})`, () => {
   it('per workflow, by unit, channel, role, hour and day of week, and for the legacy log', async () => {
-    const t = await start({ at: historyStart });
+    // Page D's texts are undelivered (its 0-minute step, first run and both repeats): three failed SMS.
+    const channels = createDevChannels({ clock: () => t.clock(), outcome: (n) => (n.message.channel === 'sms' && n.message.text.startsWith('Critical Mg') ? { status: 'failed', error: 'undelivered' } : undefined) }).channels;
+    const t: TestGateway = await start({ at: historyStart, deps: { channels } });
     await seedHistory(t);
     const db = t.g.database.db;
     const figures = async (by?: 'unit' | 'channel' | 'role' | 'hour' | 'dow') =>
@@ -33,7 +36,7 @@ describe(`retirement figures (${testDriver})`, () => {
       missedRate: 2 / 6,
       escalationRate: 3 / 6,
     });
-    expect(all.failedDeliveries).toEqual({});
+    expect(all.failedDeliveries).toEqual({ sms: 3 });
     expect(all.legacy).toEqual({ pages: 4, acknowledged: 3, ackSeconds: { p50: 300, p90: 540, p95: 570, mean: 340 }, unacknowledged: 1 });
 
     const byUnit = (await figures('unit')).by!.rows;
@@ -96,6 +99,15 @@ describe(`retirement figures (${testDriver})`, () => {
     expect(metrics).toContain('pagerless_acknowledgement_seconds_bucket{le="60",workflow="critical-results"} 1');
     expect(metrics).toContain('pagerless_pages_missed_total{workflow="critical-results"} 2');
     expect(metrics).toContain('pagerless_acknowledgements_escalated_total{workflow="critical-results"} 3');
+
+    // A page with nobody on call (10 January 2027 is past the example rosters) falls back to the desk.
+    t.clock.set('2027-01-10T15:00:00Z');
+    const fallback = await t.call('POST', '/v1/alerts', await t.token({ kind: 'source', name: 'lab' }), { alert: { flag: 'HH', priority: 'stat', test: 'K', value: 6.9, unit: '5W', bed: '12' } });
+    expect(fallback.status).toBe(202);
+    await t.g.drain();
+    const [late] = await workflowFigures(db, { period: { from: new Date('2027-01-10T00:00:00Z'), to: new Date('2027-01-11T00:00:00Z') }, zone: 'UTC', workflows: ['critical-results'], only: 'critical-results' });
+    expect(late!.figures).toMatchObject({ pages: 1, fellBack: 1, acknowledged: 0 });
+    expect(await (await fetch(`${t.url}/metrics`)).text()).toContain('pagerless_fallbacks_total{workflow="critical-results"} 1');
 
     // Bad questions get a precise 4xx.
     expect((await t.call('GET', '/v1/metrics/migration?by=bed', t.admin)).status).toBe(400);
