@@ -6,7 +6,7 @@
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { WorkflowTargets } from '../../grammar/index.js';
-import type { AckTimes, PageFigures, TrendPoint } from './figures.js';
+import type { AckTimes, PageFigures, Period, TrendPoint } from './figures.js';
 import type { MigrationReport, WorkflowReport } from './report.js';
 import type { StageChange } from './stages.js';
 
@@ -17,6 +17,8 @@ export interface DashboardInput {
   /** The workflow the chart and drill-down are for. */
   readonly selected: WorkflowReport | null;
   readonly trend: readonly TrendPoint[];
+  /** The period the chart covers (a year to the report's end). */
+  readonly trendPeriod: Period;
   readonly byUnit: readonly ({ readonly key: string } & PageFigures)[];
   readonly byChannel: readonly ({ readonly key: string } & PageFigures)[];
 }
@@ -67,11 +69,13 @@ const style = `
   th:first-child, td:first-child { text-align: left; }
   .legacy { color: #6b7280; } .ready { color: #166534; font-weight: 600; } .not-ready { color: #991b1b; }
   .stage { display: inline-block; padding: 0 .4rem; border-radius: .6rem; background: #e5e7eb; font-size: .8rem; }
+  td.targets { white-space: normal; text-align: left; }
   .chart { background: #fff; padding: .5rem; } form { margin: .5rem 0; } a { color: #1d4ed8; }`;
 
 export function dashboardPage(input: DashboardInput): Html {
   const { report, selected } = input;
   const period = `${report.period.from.toISOString().slice(0, 10)} – ${report.period.to.toISOString().slice(0, 10)}`;
+  const question = (extra: Record<string, string>) => new URLSearchParams({ from: report.period.from.toISOString(), to: report.period.to.toISOString(), zone: report.zone, ...extra }).toString();
   return html`<!doctype html>
 <html lang="en">
   <head>
@@ -86,7 +90,8 @@ export function dashboardPage(input: DashboardInput): Html {
     <main>
       <h1>Pager retirement</h1>
       <p>Pages opened ${period} (${report.zone}); readiness over each workflow's own window. Rules version <code>${report.rulesVersion.slice(0, 12)}</code>.
-        <a href="/v1/metrics/migration?from=${report.period.from.toISOString()}&to=${report.period.to.toISOString()}&format=csv">CSV</a></p>
+        <a href="/dashboard/export.csv?${question({})}" id="csv">CSV</a></p>
+      <form method="post" action="/dashboard/signout"><button type="submit">Sign out</button></form>
       <table id="workflows">
         <thead>
           <tr>
@@ -97,9 +102,9 @@ export function dashboardPage(input: DashboardInput): Html {
         <tbody>
           ${report.workflows.map(
             (w) => html`<tr data-workflow="${w.workflow}">
-              <td><a href="/dashboard?workflow=${w.workflow}&from=${report.period.from.toISOString()}&to=${report.period.to.toISOString()}">${w.workflow}</a></td>
+              <td><a href="/dashboard?${question({ workflow: w.workflow })}">${w.workflow}</a></td>
               <td><span class="stage">${w.stage}</span></td>
-              <td>${targetsText(w.targets)}</td>
+              <td class="targets">${targetsText(w.targets)}</td>
               ${cell('pages', String(w.figures.pages))}
               ${cell('ack-p50', ack(w.figures.ackSeconds, 'p50'))}
               ${cell('ack-p90', ack(w.figures.ackSeconds, 'p90'))}
@@ -117,7 +122,7 @@ export function dashboardPage(input: DashboardInput): Html {
       ${selected === null
         ? ''
         : html`<h2 id="selected" data-workflow="${selected.workflow}">${selected.workflow}: acknowledgement time by week</h2>
-            <div class="chart">${trendChart(input.trend, report.stageChanges.filter((c) => c.workflow === selected.workflow), selected.legacy?.ackSeconds?.p90 ?? null)}</div>
+            <div class="chart">${trendChart(input.trend, input.trendPeriod, report.stageChanges.filter((c) => c.workflow === selected.workflow), selected.legacy?.ackSeconds?.p90 ?? null)}</div>
             <h2>${selected.workflow} by unit</h2>
             ${breakdownTable('by-unit', 'unit', input.byUnit)}
             <h2>${selected.workflow} by channel acknowledged on</h2>
@@ -142,12 +147,20 @@ const width = 900;
 const height = 260;
 const pad = { left: 52, right: 16, top: 14, bottom: 28 };
 
+/** A stage change's label, beside its line, on the side with room. */
+function stageLabel(at: number, stage: string): string {
+  const left = at > width * 0.85;
+  return `<text x="${(at + (left ? -4 : 4)).toFixed(1)}" y="${pad.top + 10}" font-size="11" fill="#b45309" text-anchor="${left ? 'end' : 'start'}">${stage}</text>`;
+}
+
 /** p50, p90 and p95 by week as lines; the pagers' p90 as a dashed line; each stage change as a marked vertical. */
-export function trendChart(points: readonly TrendPoint[], stages: readonly StageChange[], legacyP90: number | null): Html {
+export function trendChart(points: readonly TrendPoint[], period: Period, allStages: readonly StageChange[], legacyP90: number | null): Html {
   const known = points.filter((p) => p.ackSeconds !== null);
   if (known.length === 0) return html`<p>No acknowledged pages in this period.</p>`;
-  const t0 = Math.min(...points.map((p) => p.at.getTime()), ...stages.map((s) => s.at.getTime()));
-  const t1 = Math.max(...points.map((p) => p.at.getTime()), t0 + 86_400_000);
+  // The x axis is the period itself, so that each week and each stage change sits where it happened.
+  const t0 = period.from.getTime();
+  const t1 = period.to.getTime();
+  const stages = allStages.filter((s) => s.at.getTime() >= t0 && s.at.getTime() <= t1);
   const yMax = Math.max(...known.map((p) => p.ackSeconds!.p95), legacyP90 ?? 0) * 1.1 || 60;
   const x = (t: number) => pad.left + ((t - t0) / (t1 - t0)) * (width - pad.left - pad.right);
   const y = (s: number) => height - pad.bottom - (s / yMax) * (height - pad.top - pad.bottom);
@@ -156,11 +169,11 @@ export function trendChart(points: readonly TrendPoint[], stages: readonly Stage
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="acknowledgement time percentiles by week" id="trend">
   ${ticks.map((s) => `<line x1="${pad.left}" x2="${width - pad.right}" y1="${y(s).toFixed(1)}" y2="${y(s).toFixed(1)}" stroke="#e5e7eb"/><text x="${pad.left - 6}" y="${(y(s) + 4).toFixed(1)}" text-anchor="end" font-size="11" fill="#555">${duration(s)}</text>`).join('')}
   ${legacyP90 === null ? '' : `<line class="legacy-p90" x1="${pad.left}" x2="${width - pad.right}" y1="${y(legacyP90).toFixed(1)}" y2="${y(legacyP90).toFixed(1)}" stroke="#6b7280" stroke-dasharray="6 4"/><text x="${width - pad.right}" y="${(y(legacyP90) - 4).toFixed(1)}" text-anchor="end" font-size="11" fill="#6b7280">pagers p90 ${duration(legacyP90)}</text>`}
-  ${stages.map((s) => `<g class="stage-change" data-stage="${s.stage}"><line x1="${x(s.at.getTime()).toFixed(1)}" x2="${x(s.at.getTime()).toFixed(1)}" y1="${pad.top}" y2="${height - pad.bottom}" stroke="#b45309" stroke-dasharray="2 3"/><text x="${(x(s.at.getTime()) + 4).toFixed(1)}" y="${pad.top + 10}" font-size="11" fill="#b45309">${s.stage}</text></g>`).join('')}
+  ${stages.map((s) => `<g class="stage-change" data-stage="${s.stage}"><line x1="${x(s.at.getTime()).toFixed(1)}" x2="${x(s.at.getTime()).toFixed(1)}" y1="${pad.top}" y2="${height - pad.bottom}" stroke="#b45309" stroke-dasharray="2 3"/>${stageLabel(x(s.at.getTime()), s.stage)}</g>`).join('')}
   <path class="p95" d="${line('p95')}" fill="none" stroke="#fca5a5" stroke-width="1.5"/>
   <path class="p90" d="${line('p90')}" fill="none" stroke="#dc2626" stroke-width="2"/>
   <path class="p50" d="${line('p50')}" fill="none" stroke="#1d4ed8" stroke-width="2"/>
-  ${known.map((p) => `<circle cx="${x(p.at.getTime()).toFixed(1)}" cy="${y(p.ackSeconds!.p90).toFixed(1)}" r="2.5" fill="#dc2626"><title>week of ${p.at.toISOString().slice(0, 10)}: p50 ${duration(p.ackSeconds!.p50)}, p90 ${duration(p.ackSeconds!.p90)}, ${p.pages} pages</title></circle>`).join('')}
+  ${known.map((p) => `<circle class="p50" cx="${x(p.at.getTime()).toFixed(1)}" cy="${y(p.ackSeconds!.p50).toFixed(1)}" r="2.5" fill="#1d4ed8"/><circle class="p95" cx="${x(p.at.getTime()).toFixed(1)}" cy="${y(p.ackSeconds!.p95).toFixed(1)}" r="2" fill="#fca5a5"/><circle class="p90" cx="${x(p.at.getTime()).toFixed(1)}" cy="${y(p.ackSeconds!.p90).toFixed(1)}" r="2.5" fill="#dc2626"><title>week of ${p.at.toISOString().slice(0, 10)}: p50 ${duration(p.ackSeconds!.p50)}, p90 ${duration(p.ackSeconds!.p90)}, ${p.pages} pages</title></circle>`).join('')}
   <text x="${pad.left}" y="${height - 8}" font-size="11" fill="#555">${new Date(t0).toISOString().slice(0, 10)}</text>
   <text x="${width - pad.right}" y="${height - 8}" font-size="11" fill="#555" text-anchor="end">${new Date(t1).toISOString().slice(0, 10)}</text>
   <text x="${pad.left + 8}" y="${height - pad.bottom - 6}" font-size="11"><tspan fill="#1d4ed8">p50</tspan> <tspan fill="#dc2626">p90</tspan> <tspan fill="#fca5a5">p95</tspan></text>

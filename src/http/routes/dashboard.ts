@@ -8,14 +8,14 @@ import type { TokenHolder, TokenLookup } from '../../auth/tokens.js';
 import type { Db } from '../../db/index.js';
 import { dashboardPage } from '../../retirement/dashboard-view.js';
 import { ackTrend, workflowFigures } from '../../retirement/figures.js';
-import { migrationReport } from '../../retirement/report.js';
+import { migrationReport, reportCsv } from '../../retirement/report.js';
 import type { RulesRegistry } from '../../rules/index.js';
 import { reportQuery } from '../report-query.js';
 
 const cookie = 'pagerless_dashboard';
 const year = 365 * 86_400_000;
 
-function signInPage(error: string | null) {
+function signInPage(error: string | null, next: string) {
   return html`<!doctype html>
 <html lang="en">
   <head><meta charset="utf-8" /><title>Sign in · Pager retirement</title></head>
@@ -23,7 +23,7 @@ function signInPage(error: string | null) {
     <h1>Pager retirement</h1>
     <p>Sign in with your manager or operations token.</p>
     ${error === null ? '' : html`<p role="alert" style="color:#991b1b">${error}</p>`}
-    <form method="post" action="/dashboard/signin"><input name="token" type="password" autocomplete="off" required style="width:100%" /> <p><button type="submit">Sign in</button></p></form>
+    <form method="post" action="/dashboard/signin"><input type="hidden" name="next" value="${next}" /><input name="token" type="password" autocomplete="off" required style="width:100%" /> <p><button type="submit">Sign in</button></p></form>
   </body>
 </html>`;
 }
@@ -43,30 +43,49 @@ export function dashboardRoutes(deps: { readonly db: Db; readonly rules: RulesRe
     c.header('X-Frame-Options', 'DENY');
   });
   app.use('*', csrf({ origin: (origin) => origin === new URL(deps.publicBaseUrl()).origin }));
+  /** Where the sign-in form comes back to: this path and query, only ever under /dashboard. */
+  const here = (c: Context) => {
+    const url = new URL(c.req.url);
+    return `${url.pathname}${url.search}`;
+  };
   app.get('/', async (c) => {
-    if ((await holderOf(c)) === null) return c.html(signInPage(null), 401);
+    if ((await holderOf(c)) === null) return c.html(signInPage(null, here(c)), 401);
     const now = deps.clock();
     const q = reportQuery(c, deps.rules, now);
-    const report = await migrationReport(deps, { ...q, now });
+    // Every workflow's row; the one asked for (or the first with pages) gets the chart and drill-down.
+    const report = await migrationReport(deps, { period: q.period, zone: q.zone, now });
     const selected = report.workflows.find((w) => w.workflow === (q.workflow ?? report.workflows.find((x) => x.figures.pages > 0)?.workflow)) ?? report.workflows[0] ?? null;
+    const trendPeriod = { from: new Date(q.period.to.getTime() - year), to: q.period.to };
     const detail = selected === null ? null : selected.workflow;
     const [trend, byUnit, byChannel] =
       detail === null
         ? [[], [], []]
         : await Promise.all([
-            ackTrend(deps.db, { period: { from: new Date(q.period.to.getTime() - year), to: q.period.to }, zone: q.zone, workflow: detail, bucket: 'week' }),
+            ackTrend(deps.db, { period: trendPeriod, zone: q.zone, workflow: detail, bucket: 'week' }),
             workflowFigures(deps.db, { period: q.period, zone: q.zone, workflows: [detail], only: detail, by: 'unit' }).then((f) => f[0]?.by?.rows ?? []),
             workflowFigures(deps.db, { period: q.period, zone: q.zone, workflows: [detail], only: detail, by: 'channel' }).then((f) => f[0]?.by?.rows ?? []),
           ]);
-    return c.html(dashboardPage({ report, selected, trend, byUnit, byChannel }));
+    return c.html(dashboardPage({ report, selected, trend, trendPeriod, byUnit, byChannel }));
+  });
+  // The same figures as CSV, behind the dashboard's own sign-in (the API wants a Bearer token).
+  app.get('/export.csv', async (c) => {
+    if ((await holderOf(c)) === null) return c.html(signInPage(null, '/dashboard'), 401);
+    const now = deps.clock();
+    const q = reportQuery(c, deps.rules, now);
+    const report = await migrationReport(deps, { ...q, now });
+    return c.body(reportCsv(report), 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="pagerless-migration.csv"' });
   });
   app.post('/signin', async (c) => {
-    if (!(c.req.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) return c.html(signInPage('Sign in with the form.'), 415);
-    const token = new URLSearchParams(await c.req.text()).get('token') ?? '';
+    if (!(c.req.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) return c.html(signInPage('Sign in with the form.', '/dashboard'), 415);
+    const form = new URLSearchParams(await c.req.text());
+    const token = form.get('token') ?? '';
+    // Back to the question asked, but never anywhere but the dashboard.
+    const nextPath = form.get('next') ?? '';
+    const next = /^\/dashboard(\?[^\s]*)?$/.test(nextPath) ? nextPath : '/dashboard';
     const holder = token === '' ? null : await deps.tokens(token);
-    if (holder === null || (holder.kind !== 'admin' && holder.kind !== 'manager')) return c.html(signInPage('That is not a manager or operations token.'), 401);
+    if (holder === null || (holder.kind !== 'admin' && holder.kind !== 'manager')) return c.html(signInPage('That is not a manager or operations token.', next), 401);
     setCookie(c, cookie, token, { httpOnly: true, sameSite: 'Strict', secure: deps.publicBaseUrl().startsWith('https:'), path: '/dashboard', maxAge: 8 * 3600 });
-    return c.redirect('/dashboard', 303);
+    return c.redirect(next, 303);
   });
   app.post('/signout', (c) => {
     deleteCookie(c, cookie, { path: '/dashboard' });
