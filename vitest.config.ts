@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
+    // The first gateway of a file builds its PGlite database, which takes seconds on a busy machine.
+    testTimeout: 60_000,
   },
 });
