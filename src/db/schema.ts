@@ -181,6 +181,8 @@ export const pages = pgTable(
     resolvedBy: text('resolved_by'),
     // Facts the retirement figures count, kept as they happen so a year of pages is read without
     // looking at every page's notifications.
+    /** The alert's unit (a non-PHI field), for the figures by unit. */
+    unit: text('unit'),
     /** Acknowledged only after a later step of the ladder fired. */
     escalated: boolean('escalated').notNull().default(false),
     /** The role (or target) the acknowledger was paged as. */
@@ -267,6 +269,8 @@ export const notifications = pgTable(
     index('notifications_due').on(t.nextAttemptAt).where(sql`${t.status} = 'queued'`),
     index('notifications_leased').on(t.leaseUntil).where(sql`${t.status} = 'sending'`),
     index('notifications_page').on(t.pageId),
+    // The retirement figures count failed deliveries per channel.
+    index('notifications_failed').on(t.pageId).where(sql`${t.status} = 'failed'`),
   ],
 );
 

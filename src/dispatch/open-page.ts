@@ -114,6 +114,7 @@ async function openOrRepeat(tx: DbTransaction, deps: OpenPageDeps, input: OpenPa
     rulesGitCommit: ruleSet.version.gitCommit,
     status: 'open',
     openedAt: at,
+    unit: typeof input.alert['unit'] === 'string' && input.ruleSet.schema.fields['unit']?.phi !== true ? input.alert['unit'] : null,
   });
   const { fields, phi } = await insertAlert(tx, deps, input, alertId, pageId, audit);
   audit.push({ actor, kind: 'page.opened', subject: `page:${pageId}`, data: { alert: alertId, workflow: match.workflow, route: match.route, rulesVersion: ruleSet.version.hash, rulesGitCommit: ruleSet.version.gitCommit } });

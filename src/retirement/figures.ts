@@ -116,14 +116,13 @@ function keyOf(by: Breakdown | null) {
  * Monday).
  */
 function pageFacts(period: Period, zone: string, workflow: string | null) {
-  return sql`select p.workflow, a.fields->>'unit' as unit, p.acknowledged_via as via,
+  return sql`select p.workflow, p.unit, p.acknowledged_via as via,
       extract(epoch from (p.acknowledged_at - p.opened_at)) as ack_s,
       (e.ran_out_at is not null and (p.acknowledged_at is null or p.acknowledged_at > e.ran_out_at)) as missed,
       p.escalated, p.fell_back, p.pager_before_ack as pager_paged, p.acknowledged_as as role,
       extract(hour from p.opened_at at time zone ${zone})::int as hour,
       extract(isodow from p.opened_at at time zone ${zone})::int as dow
     from pages p
-    join alerts a on a.id = p.alert_id
     left join escalations e on e.page_id = p.id
     where p.opened_at >= ${period.from.toISOString()}::timestamptz and p.opened_at < ${period.to.toISOString()}::timestamptz
       ${workflow === null ? sql`` : sql`and p.workflow = ${workflow}`}`;
