@@ -198,6 +198,7 @@ export const pages = pgTable(
     uniqueIndex('pages_unresolved_dedup').on(t.source, t.dedupKey).where(sql`${t.status} <> 'resolved' and ${t.dedupKey} is not null`),
     // The retirement figures read a workflow's pages over a period.
     index('pages_workflow_opened').on(t.workflow, t.openedAt),
+    index('pages_opened').on(t.openedAt),
   ],
 );
 

@@ -60,9 +60,8 @@ type FigureRow = {
   key: string | null;
   pages: string | number;
   acknowledged: string | number;
-  p50: string | number | null;
-  p90: string | number | null;
-  p95: string | number | null;
+  /** p50, p90, p95 (one sort for the three), null without acknowledgements. */
+  ps: readonly (string | number)[] | string | null;
   mean: string | number | null;
   missed: string | number;
   escalated: string | number;
@@ -73,6 +72,13 @@ type FigureRow = {
 /** Seconds to the millisecond: the figures are compared with targets and with the legacy baseline, not to the microsecond. */
 const seconds = (v: string | number | null): number => Math.round(Number(v) * 1000) / 1000;
 
+/** The three percentiles and the mean, from a percentile_cont(array[…]) (PGlite may hand the array back as its text form). */
+function ackTimes(ps: readonly (string | number)[] | string | null, mean: string | number | null): AckTimes {
+  const values = typeof ps === 'string' ? ps.replace(/[{}]/g, '').split(',') : (ps ?? []);
+  const [p50, p90, p95] = values.map((v) => seconds(v));
+  return { p50: p50!, p90: p90!, p95: p95!, mean: seconds(mean) };
+}
+
 function pageFigures(r: FigureRow): PageFigures {
   const pages = Number(r.pages);
   const acknowledged = Number(r.acknowledged);
@@ -81,7 +87,7 @@ function pageFigures(r: FigureRow): PageFigures {
   return {
     pages,
     acknowledged,
-    ackSeconds: acknowledged === 0 ? null : { p50: seconds(r.p50), p90: seconds(r.p90), p95: seconds(r.p95), mean: seconds(r.mean) },
+    ackSeconds: acknowledged === 0 ? null : ackTimes(r.ps, r.mean),
     missed,
     escalated,
     fellBack: Number(r.fell_back),
@@ -132,9 +138,7 @@ async function figureRows(db: Db, period: Period, zone: string, workflow: string
   const key = keyOf(by);
   const result = await db.execute(sql`with facts as (${pageFacts(period, zone, workflow)})
     select workflow, ${key} as key, count(*) as pages, count(ack_s) as acknowledged,
-      percentile_cont(0.5) within group (order by ack_s) as p50,
-      percentile_cont(0.9) within group (order by ack_s) as p90,
-      percentile_cont(0.95) within group (order by ack_s) as p95,
+      percentile_cont(array[0.5, 0.9, 0.95]) within group (order by ack_s) as ps,
       avg(ack_s) as mean,
       count(*) filter (where missed) as missed,
       count(*) filter (where escalated) as escalated,
@@ -159,9 +163,7 @@ async function failedDeliveries(db: Db, period: Period, workflow: string | null)
 
 async function legacyFigures(db: Db, period: Period, workflow: string | null): Promise<Map<string, LegacyFigures>> {
   const result = await db.execute(sql`select workflow, count(*) as pages, count(acknowledged_at) as acknowledged,
-      percentile_cont(0.5) within group (order by extract(epoch from (acknowledged_at - sent_at))) as p50,
-      percentile_cont(0.9) within group (order by extract(epoch from (acknowledged_at - sent_at))) as p90,
-      percentile_cont(0.95) within group (order by extract(epoch from (acknowledged_at - sent_at))) as p95,
+      percentile_cont(array[0.5, 0.9, 0.95]) within group (order by extract(epoch from (acknowledged_at - sent_at))) as ps,
       avg(extract(epoch from (acknowledged_at - sent_at))) as mean
     from legacy_pages
     where sent_at >= ${period.from.toISOString()}::timestamptz and sent_at < ${period.to.toISOString()}::timestamptz
@@ -173,14 +175,14 @@ async function legacyFigures(db: Db, period: Period, workflow: string | null): P
     byWorkflow.set(r.workflow, {
       pages: Number(r.pages),
       acknowledged,
-      ackSeconds: acknowledged === 0 ? null : { p50: seconds(r.p50), p90: seconds(r.p90), p95: seconds(r.p95), mean: seconds(r.mean) },
+      ackSeconds: acknowledged === 0 ? null : ackTimes(r.ps, r.mean),
       unacknowledged: Number(r.pages) - acknowledged,
     });
   }
   return byWorkflow;
 }
 
-const empty: FigureRow = { workflow: '', key: null, pages: 0, acknowledged: 0, p50: null, p90: null, p95: null, mean: null, missed: 0, escalated: 0, fell_back: 0, pager_paged: 0 };
+const empty: FigureRow = { workflow: '', key: null, pages: 0, acknowledged: 0, ps: null, mean: null, missed: 0, escalated: 0, fell_back: 0, pager_paged: 0 };
 
 /**
  * The figures of every workflow named (each appears, with zeros when it had no pages), and of
@@ -229,16 +231,14 @@ export async function ackTrend(db: Db, input: { readonly period: Period; readonl
   const unit = input.bucket === 'day' ? sql`'day'` : sql`'week'`;
   const result = await db.execute(sql`select (date_trunc(${unit}, p.opened_at at time zone ${input.zone}) at time zone ${input.zone}) as at,
       count(*) as pages, count(p.acknowledged_at) as acknowledged,
-      percentile_cont(0.5) within group (order by extract(epoch from (p.acknowledged_at - p.opened_at))) as p50,
-      percentile_cont(0.9) within group (order by extract(epoch from (p.acknowledged_at - p.opened_at))) as p90,
-      percentile_cont(0.95) within group (order by extract(epoch from (p.acknowledged_at - p.opened_at))) as p95,
+      percentile_cont(array[0.5, 0.9, 0.95]) within group (order by extract(epoch from (p.acknowledged_at - p.opened_at))) as ps,
       avg(extract(epoch from (p.acknowledged_at - p.opened_at))) as mean
     from pages p
     where p.workflow = ${input.workflow} and p.opened_at >= ${input.period.from.toISOString()}::timestamptz and p.opened_at < ${input.period.to.toISOString()}::timestamptz
     group by 1 order by 1`);
-  return rowsOf<{ at: string | Date; pages: string | number; acknowledged: string | number; p50: string | number | null; p90: string | number | null; p95: string | number | null; mean: string | number | null }>(result).map((r) => ({
+  return rowsOf<Pick<FigureRow, 'pages' | 'acknowledged' | 'ps' | 'mean'> & { at: string | Date }>(result).map((r) => ({
     at: new Date(r.at),
     pages: Number(r.pages),
-    ackSeconds: Number(r.acknowledged) === 0 ? null : { p50: seconds(r.p50), p90: seconds(r.p90), p95: seconds(r.p95), mean: seconds(r.mean) },
+    ackSeconds: Number(r.acknowledged) === 0 ? null : ackTimes(r.ps, r.mean),
   }));
 }

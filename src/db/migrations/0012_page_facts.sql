@@ -4,6 +4,7 @@ ALTER TABLE "pages" ADD COLUMN "acknowledged_as" text;--> statement-breakpoint
 ALTER TABLE "pages" ADD COLUMN "fell_back" boolean DEFAULT false NOT NULL;--> statement-breakpoint
 ALTER TABLE "pages" ADD COLUMN "pager_before_ack" boolean DEFAULT false NOT NULL;--> statement-breakpoint
 CREATE INDEX "notifications_failed" ON "notifications" USING btree ("page_id") WHERE "notifications"."status" = 'failed';--> statement-breakpoint
+CREATE INDEX "pages_opened" ON "pages" USING btree ("opened_at");--> statement-breakpoint
 -- The facts of pages from before this release, from their alerts and notifications.
 UPDATE "pages" AS p SET
   "unit" = (SELECT a."fields"->>'unit' FROM "alerts" a WHERE a."id" = p."alert_id"),
