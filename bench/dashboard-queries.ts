@@ -15,7 +15,7 @@
 // when the generated history is not the size asked for (the figures would not be of a year).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
@@ -83,6 +83,28 @@ function withDatabase(url: string, name: string): string {
   u.pathname = `/${name}`;
   return u.toString();
 }
+
+/** CPU ms the whole machine has been busy: from /proc/stat on Linux, else os.cpus(). */
+function machineBusyMs(): number {
+  try {
+    // cpu  user nice system idle iowait irq softirq …, in clock ticks (100 a second).
+    const [user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0)) * 10;
+  } catch {
+    return os.cpus().reduce((t, c) => t + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0);
+  }
+}
+
+/** How busy the machine was (% of one core) over a second of doing nothing here: the queries share the cores with it. */
+async function backgroundShare(): Promise<number> {
+  const busy = machineBusyMs();
+  const start = performance.now();
+  await new Promise((r) => setTimeout(r, 1000));
+  return (100 * (machineBusyMs() - busy)) / (performance.now() - start);
+}
+
+/** Above this much background CPU (% of one core) the report warns that the figures shared the machine. */
+const busyShare = 20;
 
 // ── the figures ─────────────────────────────────────────────────────────────────────────────
 
@@ -194,7 +216,17 @@ interface HistoryNote {
 // ── report ──────────────────────────────────────────────────────────────────────────────────
 
 interface Report {
-  readonly machine: { readonly cpu: string; readonly cores: number; readonly node: string; readonly platform: string; readonly postgres: Record<string, string>; readonly code: string; readonly date: string };
+  readonly machine: {
+    readonly cpu: string;
+    readonly cores: number;
+    readonly node: string;
+    readonly platform: string;
+    readonly postgres: Record<string, string>;
+    readonly code: string;
+    readonly date: string;
+    /** CPU busy (% of one core) in the second before measuring, and the 1-minute load average before and after: work the queries shared the machine with. */
+    readonly background: { readonly busyBefore: number; readonly loadBefore: number; readonly loadAfter: number };
+  };
   readonly settings: Omit<Settings, 'size'> & { readonly server: string };
   readonly history: {
     readonly size: HistorySize;
@@ -238,6 +270,12 @@ function markdown(r: Report): string {
       h.tables.map((t) => [t.table, t.rows.toLocaleString('en-US'), t.totalMb.toFixed(0), t.indexesMb.toFixed(0)]),
     ),
     '',
+    ...(r.machine.background.busyBefore > busyShare || r.machine.background.loadAfter > r.machine.cores
+      ? [
+          `**Warning**: the machine was shared: ${r.machine.background.busyBefore.toFixed(0)}% of a core busy in the second before measuring, load average ${r.machine.background.loadBefore.toFixed(1)} before and ${r.machine.background.loadAfter.toFixed(1)} after (${r.machine.cores} cores). The times are longer than on a quiet machine.`,
+          '',
+        ]
+      : [`The machine was quiet before measuring (${r.machine.background.busyBefore.toFixed(0)}% of a core busy; load average ${r.machine.background.loadBefore.toFixed(1)} before, ${r.machine.background.loadAfter.toFixed(1)} after).`, '']),
     `### Query times (wall ms in this process, ${r.settings.runs} runs after ${r.settings.warmups} warm-ups, one after another)`,
     '',
     `Each figure is the src/retirement function as the gateway calls it, through the gateway's own database handle (postgres.js, ${r.settings.poolSize} connections), so it includes the driver and the mapping of rows; *statements* is how many SQL statements one call sends (they run concurrently where the function uses Promise.all). The ratios divide the p50 by the p50 of a bare \`select count(*) from pages where opened_at >= now − N days\`.`,
@@ -404,6 +442,9 @@ async function main(): Promise<void> {
       const tables = await tableSizes(probe);
       const pg = await serverSettings(probe);
       const list = figures(workflows, end);
+      const busyBefore = await backgroundShare();
+      const loadBefore = os.loadavg()[0]!;
+      if (busyBefore > busyShare) console.log(`warning: the machine was ${busyBefore.toFixed(0)}% busy (of one core) before measuring; the figures share it with that`);
       const timings: Timing[] = [];
       const samples = new Map<string, number[]>();
       for (const f of list) {
@@ -441,7 +482,7 @@ async function main(): Promise<void> {
       const unitsSeen = new Set(byUnit.flatMap((w) => w.by?.rows.map((r) => r.key) ?? []).filter((k) => k !== '(none)')).size;
       const f = timings.find((t) => t.key === 'f')!;
       report = {
-        machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}`, postgres: pg, code, date: new Date().toISOString() },
+        machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}`, postgres: pg, code, date: new Date().toISOString(), background: { busyBefore, loadBefore, loadAfter: os.loadavg()[0]! } },
         settings: { runs: settings.runs, warmups: settings.warmups, explainOverMs: settings.explainOverMs, dashboardAimMs: settings.dashboardAimMs, poolSize: settings.poolSize, server: new URL(server).host },
         history: { size, end: end.toISOString(), zone: hospitalZone, generation, tables, year, legacyYearBefore, unitsSeen },
         timings,
