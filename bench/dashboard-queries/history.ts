@@ -16,7 +16,9 @@
 //   pager before acknowledgement) are worked out from those notifications, as migration 0012
 //   does for older pages.
 // - Acknowledgement time log-normal (median 2–4 min by workflow, σ 0.7); 3% never acknowledged.
-//   A ladder ran out at its last step when nobody had acknowledged by then (`ran_out_at`).
+//   A page was missed when nobody had acknowledged five minutes after its last step (`missed`,
+//   and `ran_out_at` then): every ladder here waits 5 minutes between steps, and the last
+//   people get as long as the longest wait (src/dispatch/ladder.ts, answerWindowMs).
 // - 2% of pages found the role's roster empty: step 0 went to the fallback inbox
 //   (`stands_in_for` set) and someone outside the ladder acknowledged. 1% of notifications failed.
 // - The legacy pager log: pages of the pager groups over the year before the history.
@@ -66,6 +68,9 @@ const workflowRows = `
  * paged first, who acknowledges; `second`: a second person; `team`: an inbox or the legacy pager
  * group, no person), channel. A step fires only when nobody has acknowledged before it.
  */
+/** The last people's time to answer, in seconds: answerWindowMs of these ladders (steps 5 minutes apart). */
+const answerWindowS = 300;
+
 const stepRows = `
   (0, 0,   0, 'ordering-provider',      'first',  'push'),  (0, 0, 0, 'ordering-provider', 'first', 'sms'),
   (0, 1, 300, 'ordering-provider',      'first',  'voice'),
@@ -203,7 +208,7 @@ function statements(size: HistorySize, end: Date): { step: string; sql: string; 
     {
       step: 'pages',
       sql: `insert into pages (id, source, dedup_key, alert_id, workflow, route, route_order, rules_version, rules_git_commit, status, opened_at, alert_count,
-          acknowledged_at, acknowledged_by, acknowledged_via, resolved_at, resolved_by, unit, escalated, acknowledged_as, fell_back, pager_before_ack)
+          acknowledged_at, acknowledged_by, acknowledged_via, resolved_at, resolved_by, unit, escalated, missed, acknowledged_as, fell_back, pager_before_ack)
         select md5('page' || p.i)::uuid, source, null, md5('alert' || p.i)::uuid, workflow, route, route_order, ${rulesVersion}, null,
           case when ack_s is null then (case when u_status < 0.7 then 'resolved' else 'open' end) when u_status < 0.9 then 'resolved' else 'acknowledged' end,
           opened_at, 1 + (u_field < 0.05)::int, acked_at, acked_by,
@@ -211,7 +216,7 @@ function statements(size: HistorySize, end: Date): { step: string; sql: string; 
           case when u_status >= (case when ack_s is null then 0.7 else 0.9 end) then null
             else opened_at + coalesce(ack_s, ladder_s) * interval '1 second' + (20 + 100 * u_field) * interval '1 minute' end,
           case when u_status >= (case when ack_s is null then 0.7 else 0.9 end) then null when ack_s is null then 'source:' || source else 'person:' || person end,
-          unit, o.escalated, o.acknowledged_as, o.fell_back, o.pager_before_ack
+          unit, o.escalated, p.ack_s is null or p.ack_s > p.ladder_s + ${answerWindowS}, o.acknowledged_as, o.fell_back, o.pager_before_ack
         from bench_pages p join bench_outcomes o on o.i = p.i order by p.i`,
       counts: true,
     },
@@ -236,11 +241,12 @@ function statements(size: HistorySize, end: Date): { step: string; sql: string; 
       counts: true,
     },
     {
-      // The ladder's position after its last fired step; it ran out when nobody acknowledged before its last step.
+      // The ladder's position after its last fired step; it ran out when nobody acknowledged
+      // before its last step, and the page was missed when nobody had once its time to answer passed.
       step: 'escalations',
       sql: `insert into escalations (page_id, cycle, next_step, due_at, ran_out_at)
         select md5('page' || p.i)::uuid, 0, o.next_step, null,
-          case when p.ack_s is null or p.ack_s > p.ladder_s then p.opened_at + p.ladder_s * interval '1 second' end
+          case when p.ack_s is null or p.ack_s > p.ladder_s + ${answerWindowS} then p.opened_at + (p.ladder_s + ${answerWindowS}) * interval '1 second' end
         from bench_pages p join bench_outcomes o on o.i = p.i order by p.i`,
       counts: true,
     },

@@ -1,7 +1,7 @@
 // The one drizzle schema, for PGlite and PostgreSQL alike. Each domain folder owns the queries
 // on its tables; this file only says what the tables are.
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, check, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -185,6 +185,8 @@ export const pages = pgTable(
     unit: text('unit'),
     /** Acknowledged only after a later step of the ladder fired. */
     escalated: boolean('escalated').notNull().default(false),
+    /** Nobody acknowledged before the ladder ran out (its last people's time to answer passed). */
+    missed: boolean('missed').notNull().default(false),
     /** The role (or target) the acknowledger was paged as. */
     acknowledgedAs: text('acknowledged_as'),
     /** A fallback (a team inbox) was paged in a role's place. */
@@ -270,8 +272,8 @@ export const notifications = pgTable(
     index('notifications_due').on(t.nextAttemptAt).where(sql`${t.status} = 'queued'`),
     index('notifications_leased').on(t.leaseUntil).where(sql`${t.status} = 'sending'`),
     index('notifications_page').on(t.pageId),
-    // The retirement figures count failed deliveries per channel.
-    index('notifications_failed').on(t.pageId).where(sql`${t.status} = 'failed'`),
+    // The retirement figures count failed deliveries per channel over a period, from this index alone.
+    index('notifications_failed').on(t.createdAt, t.pageId, t.channel).where(sql`${t.status} = 'failed'`),
   ],
 );
 
@@ -447,5 +449,32 @@ export const legacyPages = pgTable(
     workflow: text('workflow').notNull(),
     importedAt: instant('imported_at').notNull(),
   },
-  (t) => [uniqueIndex('legacy_pages_once').on(t.pagerGroup, t.pagerId, t.sentAt), index('legacy_pages_workflow').on(t.workflow, t.sentAt)],
+  (t) => [
+    uniqueIndex('legacy_pages_once').on(t.pagerGroup, t.pagerId, t.sentAt),
+    index('legacy_pages_workflow').on(t.workflow, t.sentAt),
+    // Every workflow's baseline over a period.
+    index('legacy_pages_sent').on(t.sentAt),
+  ],
+);
+
+/**
+ * Acknowledgement-time figures of a workflow's finished days or weeks, kept once worked out: a
+ * finished bucket's pages no longer change, so a year's chart reads 52 rows instead of a year of
+ * pages. Acknowledging a page that a kept bucket holds deletes that bucket (see ack-trend.ts).
+ */
+export const ackTrendBuckets = pgTable(
+  'ack_trend_buckets',
+  {
+    workflow: text('workflow').notNull(),
+    /** The IANA zone the bucket's day or week is local to. */
+    zone: text('zone').notNull(),
+    bucket: text('bucket', { enum: ['day', 'week'] }).notNull(),
+    startsAt: instant('starts_at').notNull(),
+    pages: integer('pages').notNull(),
+    acknowledged: integer('acknowledged').notNull(),
+    /** p50, p90, p95 of seconds to acknowledge; null without acknowledgements. */
+    ps: doublePrecision('ps').array(),
+    mean: doublePrecision('mean'),
+  },
+  (t) => [primaryKey({ columns: [t.workflow, t.zone, t.bucket, t.startsAt] })],
 );

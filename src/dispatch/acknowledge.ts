@@ -2,10 +2,12 @@
 // `unless acked` no longer fire and their unsent messages are cancelled, the repeats end; steps
 // without it still fire, as the rules say. Resolving ends everything still to come.
 import { and, eq, inArray, isNotNull } from 'drizzle-orm';
+import type { CompiledRoute } from '../../grammar/index.js';
 import { appendAuditEvents, type AuditEvent } from '../audit/index.js';
 import type { TokenHolder } from '../auth/tokens.js';
 import type { Db, DbTransaction } from '../db/index.js';
 import { tables } from '../db/index.js';
+import { forgetTrendBuckets } from '../retirement/ack-trend.js';
 import type { RulesRegistry } from '../rules/index.js';
 import { nextFiring, positionAfter, storedPosition } from './ladder.js';
 import type { DispatchMetrics } from './metrics.js';
@@ -105,13 +107,14 @@ export async function acknowledgePage(deps: AckDeps, input: { readonly pageId: s
     const ruleSet = await deps.rules.byVersion(page.rulesVersion, tx);
     const route = ruleSet.routes[page.routeOrder]!;
     const [escalation] = await tx.select().from(escalations).where(eq(escalations.pageId, page.id)).for('update');
-    // Escalated: a step after the first had fired (the ladder stood past step 1, or in a repeat).
-    const escalated = escalation !== undefined && (escalation.cycle > 0 || escalation.nextStep > 1);
+    const escalated = escalation !== undefined && hadEscalated(route, escalation);
     const [paged] = await tx.select({ target: notifications.target }).from(notifications).where(and(eq(notifications.pageId, page.id), eq(notifications.personId, input.personId))).orderBy(notifications.id).limit(1);
     await tx
       .update(pages)
       .set({ status: 'acknowledged', acknowledgedAt: at, acknowledgedBy: input.personId, acknowledgedVia: input.via, escalated, acknowledgedAs: paged?.target ?? null })
       .where(eq(pages.id, page.id));
+    // A page acknowledged long after it opened may be in the dashboard's kept weeks: they are worked out again.
+    await forgetTrendBuckets(tx, page, at);
     const audit: AuditEvent[] = [];
     if (escalation !== undefined && escalation.dueAt !== null) {
       const next = nextFiring(route, { cycle: escalation.cycle, step: escalation.nextStep }, true);
@@ -142,6 +145,17 @@ export async function acknowledgePage(deps: AckDeps, input: { readonly pageId: s
     if (result.escalated === true) deps.metrics.escalatedAcks.inc({ workflow });
   }
   return result;
+}
+
+/**
+ * Whether the ladder had gone past its opening: a step due later than the first had fired (the
+ * last position it passed is due after the first's), or a repeat had begun. Steps due with the
+ * first (`at 0m` beside `at 0m`) are the opening, not an escalation.
+ */
+function hadEscalated(route: CompiledRoute, at: { readonly cycle: number; readonly nextStep: number }): boolean {
+  if (at.cycle > 0) return true;
+  const passed = route.steps[Math.min(at.nextStep, route.steps.length) - 1];
+  return passed !== undefined && passed.delayMs > route.steps[0]!.delayMs;
 }
 
 /** Whether a page is this holder's business: operations see every page, a clinical system its own, a person those sent to them. */

@@ -2,7 +2,7 @@
 // FOR UPDATE SKIP LOCKED inside the transaction that fires the step and moves the row on, so a
 // step fires exactly once however many replicas are looking, and a replica that dies mid-way
 // leaves the row as it was (its transaction rolls back) for another to fire.
-import { and, asc, eq, isNotNull, lte, min, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lte, min, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { RosterLookup } from '../../grammar/index.js';
 import { appendAuditEvents, type AuditEvent } from '../audit/index.js';
@@ -11,7 +11,7 @@ import { tables } from '../db/index.js';
 import type { RulesRegistry } from '../rules/index.js';
 import type { DispatchMetrics } from './metrics.js';
 import { pageContextColumns, type PageContext, type SendBatch } from './outbox.js';
-import { storedPosition } from './ladder.js';
+import { isEnd, storedPosition } from './ladder.js';
 import { planDueSteps, queueNotifications, type NotificationRow } from './steps.js';
 import { errorFields } from '../log-fields.js';
 
@@ -50,7 +50,9 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
   const fireBatch = async (): Promise<{ fired: number; send: SendBatch }> => {
     const now = deps.clock();
     const lateness: number[] = [];
+    /** Workflows of the pages found missed, for the counter, and the pages. */
     const ranOut: string[] = [];
+    const missed: string[] = [];
     const fellBack: string[] = [];
     const result = await db.transaction(async (tx) => {
       const due = await tx
@@ -68,13 +70,24 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
       for (const row of due) {
         try {
           const ruleSet = await deps.rules.byVersion(row.rulesVersion, tx);
+          const route = ruleSet.routes[row.routeOrder]!;
           const page = { id: row.id, routeOrder: row.routeOrder, openedAt: row.openedAt, acknowledged: row.status === 'acknowledged' };
+          if (isEnd(route, { cycle: row.cycle, step: row.nextStep })) {
+            // The last people paged had their time and nobody acknowledged: the page is missed.
+            // (Acknowledging or resolving it first takes the ladder's end off its row.)
+            if (!page.acknowledged) {
+              missed.push(row.id);
+              ranOut.push(row.workflow);
+              audit.push({ actor: 'system', kind: 'page.missed', subject: `page:${row.id}`, data: { cycle: row.cycle } });
+            }
+            moves.push({ pageId: row.id, cycle: row.cycle, nextStep: row.nextStep, dueAt: null });
+            continue;
+          }
           const planned = planDueSteps(page, { cycle: row.cycle, step: row.nextStep }, now, { ruleSet, roster: deps.roster(), leaseMs: deps.leaseMs }, row.dueAt);
           rows.push(...planned.rows);
           audit.push(...planned.events);
           lateness.push(...planned.lateMs);
-          moves.push({ pageId: row.id, ...storedPosition(ruleSet.routes[row.routeOrder]!, planned.next, row.cycle), dueAt: planned.dueAt });
-          if (planned.next === null && row.status !== 'acknowledged') ranOut.push(row.workflow);
+          moves.push({ pageId: row.id, ...storedPosition(route, planned.next, row.cycle), dueAt: planned.dueAt });
           for (const e of planned.events) if (e.kind === 'step.fallback') fellBack.push(row.workflow);
         } catch (e) {
           // Planning is pure, so one page that cannot be planned leaves the rest of the batch alone.
@@ -83,6 +96,7 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
         }
       }
       const queued = await queueNotifications(tx, rows);
+      if (missed.length > 0) await tx.update(pages).set({ missed: true }).where(inArray(pages.id, missed));
       await moveEscalations(tx, moves, now);
       await appendAuditEvents(tx, deps.auditKey, audit, now);
       return { fired: due.length, send: { rows: queued, pages: new Map<string, PageContext>(due.map((d) => [d.id, d])) } };

@@ -15,11 +15,43 @@ export function offsetOf(route: CompiledRoute, p: LadderPosition): number {
 
 /**
  * What the escalation row stores for where a ladder stands: the next position, or, once it has
- * run out, one past its last step in the cycle it ended in (the row's due instant is null then).
+ * run out, one past its last step in the cycle it ended in (the row's due instant is null then,
+ * or the ladder's end while the last people paged still have their time to answer).
  */
 export function storedPosition(route: CompiledRoute, next: LadderPosition | null, endedInCycle: number): { cycle: number; nextStep: number } {
   return next === null ? { cycle: endedInCycle, nextStep: route.steps.length } : { cycle: next.cycle, nextStep: next.step };
 }
+
+/**
+ * The ladder's end: one past the last step. Nothing is sent there; falling due there
+ * unacknowledged is what makes a page missed.
+ */
+export function endOf(route: CompiledRoute, cycle: number): LadderPosition {
+  return { cycle, step: route.steps.length };
+}
+
+export function isEnd(route: CompiledRoute, p: LadderPosition): boolean {
+  return p.step >= route.steps.length;
+}
+
+/**
+ * How long the last people paged have to answer before the ladder has run out: as long as the
+ * longest wait the ladder gives anyone between two of its firings (repeats included), and
+ * `minimumAnswerMs` for a ladder that pages everyone at once (or waits less than that).
+ */
+export function answerWindowMs(route: CompiledRoute): number {
+  const offsets: number[] = [];
+  for (let cycle = 0; cycle <= (route.repeat?.times ?? 0); cycle++) {
+    for (let step = 0; step < route.steps.length; step++) offsets.push(offsetOf(route, { cycle, step }));
+  }
+  offsets.sort((a, b) => a - b);
+  let longest = 0;
+  for (let i = 1; i < offsets.length; i++) longest = Math.max(longest, offsets[i]! - offsets[i - 1]!);
+  return Math.max(longest, minimumAnswerMs);
+}
+
+/** Five minutes: what a ladder that pages everyone at once still gives them to answer before the page counts as missed. */
+export const minimumAnswerMs = 5 * 60_000;
 
 /** The first position of a ladder, or null for a route without steps. */
 export function firstPosition(route: CompiledRoute): LadderPosition | null {
@@ -43,6 +75,7 @@ export function resumeFrom(route: CompiledRoute, p: LadderPosition, elapsedMs: n
  * can fire, and only its steps without `unless acked`: acknowledgement ends the repeats.
  */
 export function positionAfter(route: CompiledRoute, p: LadderPosition, acknowledged: boolean): LadderPosition | null {
+  if (isEnd(route, p)) return null;
   return nextFiring(route, successor(route, p), acknowledged, p.cycle);
 }
 
@@ -51,7 +84,7 @@ export function positionAfter(route: CompiledRoute, p: LadderPosition, acknowled
  * page is acknowledged, to skip what acknowledgement cancels.
  */
 export function nextFiring(route: CompiledRoute, p: LadderPosition | null, acknowledged: boolean, cycle = p?.cycle ?? 0): LadderPosition | null {
-  for (let q = p; q !== null; q = successor(route, q)) {
+  for (let q = p; q !== null && !isEnd(route, q); q = successor(route, q)) {
     if (!acknowledged) return q;
     if (q.cycle !== cycle) return null;
     if (!route.steps[q.step]!.unlessAcked) return q;

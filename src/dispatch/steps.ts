@@ -7,7 +7,7 @@ import type { RosterLookup, RuleSet } from '../../grammar/index.js';
 import type { AuditEvent } from '../audit/index.js';
 import type { DbTransaction } from '../db/index.js';
 import { tables } from '../db/index.js';
-import { offsetOf, positionAfter, resumeFrom, type LadderPosition } from './ladder.js';
+import { answerWindowMs, endOf, offsetOf, positionAfter, resumeFrom, type LadderPosition } from './ladder.js';
 import type { ClaimedNotification } from './outbox.js';
 
 /** What planning needs to know of a page. */
@@ -32,7 +32,11 @@ export interface StepContext {
 export type NotificationRow = typeof tables.notifications.$inferInsert;
 
 export interface PlannedSteps {
-  /** Where the ladder stands after them, and when that falls due; null when it has run out. */
+  /**
+   * Where the ladder stands after them, and when that falls due: the next step, or the ladder's
+   * end while an unacknowledged page's last people have their time to answer; null when it has
+   * run out.
+   */
   readonly next: LadderPosition | null;
   readonly dueAt: Date | null;
   /** Outbox rows to write. */
@@ -62,10 +66,12 @@ export function planDueSteps(page: LadderPage, from: LadderPosition | null, now:
   if (from !== null && position !== from) {
     events.push({ actor: 'system', kind: 'step.skipped', subject, data: { cycle: from.cycle, step: from.step, untilCycle: position!.cycle, reason: 'behind: a later repeat has begun' } });
   }
+  let lastDueAt: Date | null = null;
   while (position !== null) {
     const ladderDueAt = dueAtOf(ctx.ruleSet, page, position);
     const dueAt = position === from && storedDueAt !== null && storedDueAt < ladderDueAt ? storedDueAt : ladderDueAt;
     if (dueAt.getTime() > now.getTime()) break;
+    lastDueAt = dueAt;
     const { cycle, step } = position;
     const resolved = ctx.ruleSet.resolveStep(page.routeOrder, step, dueAt, ctx.roster);
     if (!resolved.active) {
@@ -101,7 +107,11 @@ export function planDueSteps(page: LadderPage, from: LadderPosition | null, now:
       const unstaffed = resolved.notifications.filter((n) => n.target.kind === 'role' && n.people.length === 0).map((n) => n.target.name);
       if (unstaffed.length > 0) events.push({ actor: 'system', kind: 'step.unstaffed', subject, data: { cycle, step, roles: unstaffed } });
     }
-    position = positionAfter(route, position, page.acknowledged);
+    const after = positionAfter(route, position, page.acknowledged);
+    if (after === null && !page.acknowledged) {
+      return { next: endOf(route, position.cycle), dueAt: new Date(lastDueAt.getTime() + answerWindowMs(route)), rows, events, lateMs };
+    }
+    position = after;
   }
   return { next: position, dueAt: position === null ? null : dueAtOf(ctx.ruleSet, page, position), rows, events, lateMs };
 }

@@ -6,7 +6,8 @@
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { WorkflowTargets } from '../../grammar/index.js';
-import type { AckTimes, PageFigures, Period, TrendPoint } from './figures.js';
+import type { TrendPoint } from './ack-trend.js';
+import type { AckTimes, PageFigures, Period } from './figures.js';
 import type { MigrationReport, WorkflowReport } from './report.js';
 import type { StageChange } from './stages.js';
 

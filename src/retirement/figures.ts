@@ -73,7 +73,7 @@ type FigureRow = {
 const seconds = (v: string | number | null): number => Math.round(Number(v) * 1000) / 1000;
 
 /** The three percentiles and the mean, from a percentile_cont(array[…]) (PGlite may hand the array back as its text form). */
-function ackTimes(ps: readonly (string | number)[] | string | null, mean: string | number | null): AckTimes {
+export function ackTimes(ps: readonly (string | number)[] | string | null, mean: string | number | null): AckTimes {
   const values = typeof ps === 'string' ? ps.replace(/[{}]/g, '').split(',') : (ps ?? []);
   const [p50, p90, p95] = values.map((v) => seconds(v));
   return { p50: p50!, p90: p90!, p95: p95!, mean: seconds(mean) };
@@ -97,6 +97,11 @@ function pageFigures(r: FigureRow): PageFigures {
   };
 }
 
+const keyed = (r: FigureRow): { readonly key: string } & PageFigures => ({ key: r.key ?? '', ...pageFigures(r) });
+
+/** A workflow without pages in the period. */
+const empty: FigureRow = { workflow: '', key: null, pages: 0, acknowledged: 0, ps: null, mean: null, missed: 0, escalated: 0, fell_back: 0, pager_paged: 0 };
+
 /** The breakdown's key for each page, as SQL over the facts below. */
 function keyOf(by: Breakdown | null) {
   switch (by) {
@@ -116,22 +121,31 @@ function keyOf(by: Breakdown | null) {
 }
 
 /**
- * One row of facts per page opened in the period, from the page and its escalation row alone
- * (the dispatch core keeps the facts on the page as they happen). `role` is what the
+ * One row of facts per page opened in the period, from the page alone (the dispatch core keeps
+ * the facts on the page as they happen). `role` is what the
  * acknowledger was paged as; hour and day of week are local to `zone` (ISO day of week: 1 is
  * Monday).
  */
 function pageFacts(period: Period, zone: string, workflow: string | null) {
   return sql`select p.workflow, p.unit, p.acknowledged_via as via,
       extract(epoch from (p.acknowledged_at - p.opened_at)) as ack_s,
-      (e.ran_out_at is not null and (p.acknowledged_at is null or p.acknowledged_at > e.ran_out_at)) as missed,
-      p.escalated, p.fell_back, p.pager_before_ack as pager_paged, p.acknowledged_as as role,
+      p.missed, p.escalated, p.fell_back, p.pager_before_ack as pager_paged, p.acknowledged_as as role,
       extract(hour from p.opened_at at time zone ${zone})::int as hour,
       extract(isodow from p.opened_at at time zone ${zone})::int as dow
     from pages p
-    left join escalations e on e.page_id = p.id
     where p.opened_at >= ${period.from.toISOString()}::timestamptz and p.opened_at < ${period.to.toISOString()}::timestamptz
       ${workflow === null ? sql`` : sql`and p.workflow = ${workflow}`}`;
+}
+
+/** The page figures of one workflow over a period, without failed deliveries or the legacy baseline: what readiness judges. */
+export async function pageFiguresOf(db: Db, period: Period, workflow: string): Promise<PageFigures> {
+  const [row] = await figureRows(db, period, 'UTC', workflow, null);
+  return pageFigures(row ?? empty);
+}
+
+/** One workflow's page figures over a period, per key of a breakdown (the dashboard's drill-down). */
+export async function pageFiguresBy(db: Db, period: Period, zone: string, workflow: string, by: Breakdown): Promise<({ readonly key: string } & PageFigures)[]> {
+  return (await figureRows(db, period, zone, workflow, by)).map(keyed);
 }
 
 async function figureRows(db: Db, period: Period, zone: string, workflow: string | null, by: Breakdown | null): Promise<FigureRow[]> {
@@ -149,9 +163,11 @@ async function figureRows(db: Db, period: Period, zone: string, workflow: string
 }
 
 async function failedDeliveries(db: Db, period: Period, workflow: string | null): Promise<Map<string, Record<string, number>>> {
+  // A page's notifications are written when or after it opens: bounding them by the period's
+  // start lets the partial index of failed ones answer without visiting every notification.
   const result = await db.execute(sql`select p.workflow, n.channel, count(*) as failed
     from notifications n join pages p on p.id = n.page_id
-    where n.status = 'failed' and p.opened_at >= ${period.from.toISOString()}::timestamptz and p.opened_at < ${period.to.toISOString()}::timestamptz
+    where n.status = 'failed' and n.created_at >= ${period.from.toISOString()}::timestamptz and p.opened_at >= ${period.from.toISOString()}::timestamptz and p.opened_at < ${period.to.toISOString()}::timestamptz
       ${workflow === null ? sql`` : sql`and p.workflow = ${workflow}`}
     group by p.workflow, n.channel`);
   const byWorkflow = new Map<string, Record<string, number>>();
@@ -182,8 +198,6 @@ async function legacyFigures(db: Db, period: Period, workflow: string | null): P
   return byWorkflow;
 }
 
-const empty: FigureRow = { workflow: '', key: null, pages: 0, acknowledged: 0, ps: null, mean: null, missed: 0, escalated: 0, fell_back: 0, pager_paged: 0 };
-
 /**
  * The figures of every workflow named (each appears, with zeros when it had no pages), and of
  * any other workflow that had pages in the period.
@@ -206,7 +220,7 @@ export async function workflowFigures(
     figures: pageFigures(totals.find((t) => t.workflow === workflow) ?? empty),
     failedDeliveries: failed.get(workflow) ?? {},
     legacy: legacy.get(workflow) ?? null,
-    by: by === null ? null : { breakdown: by, rows: split.filter((s) => s.workflow === workflow).map((s) => ({ key: s.key ?? '', ...pageFigures(s) })) },
+    by: by === null ? null : { breakdown: by, rows: split.filter((s) => s.workflow === workflow).map(keyed) },
   }));
 }
 
@@ -217,28 +231,4 @@ export async function ackPercentile(db: Db, period: Period, workflow: string, fr
     select percentile_cont(${fraction}::float8) within group (order by ack_s) as p from facts`);
   const p = rowsOf<{ p: string | number | null }>(result)[0]?.p ?? null;
   return p === null ? null : seconds(p);
-}
-
-export interface TrendPoint {
-  /** The start of the bucket (a day or an ISO week, in the report's zone). */
-  readonly at: Date;
-  readonly pages: number;
-  readonly ackSeconds: AckTimes | null;
-}
-
-/** Acknowledgement-time percentiles of one workflow per day or per week over the period: the dashboard's chart. */
-export async function ackTrend(db: Db, input: { readonly period: Period; readonly zone: string; readonly workflow: string; readonly bucket: 'day' | 'week' }): Promise<TrendPoint[]> {
-  const unit = input.bucket === 'day' ? sql`'day'` : sql`'week'`;
-  const result = await db.execute(sql`select (date_trunc(${unit}, p.opened_at at time zone ${input.zone}) at time zone ${input.zone}) as at,
-      count(*) as pages, count(p.acknowledged_at) as acknowledged,
-      percentile_cont(array[0.5, 0.9, 0.95]) within group (order by extract(epoch from (p.acknowledged_at - p.opened_at))) as ps,
-      avg(extract(epoch from (p.acknowledged_at - p.opened_at))) as mean
-    from pages p
-    where p.workflow = ${input.workflow} and p.opened_at >= ${input.period.from.toISOString()}::timestamptz and p.opened_at < ${input.period.to.toISOString()}::timestamptz
-    group by 1 order by 1`);
-  return rowsOf<Pick<FigureRow, 'pages' | 'acknowledged' | 'ps' | 'mean'> & { at: string | Date }>(result).map((r) => ({
-    at: new Date(r.at),
-    pages: Number(r.pages),
-    ackSeconds: Number(r.acknowledged) === 0 ? null : ackTimes(r.ps, r.mean),
-  }));
 }

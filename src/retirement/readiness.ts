@@ -3,7 +3,7 @@
 // how often the legacy pager was still paged before anyone acknowledged.
 import type { CompiledWorkflow, Stage, WorkflowTargets } from '../../grammar/index.js';
 import type { Db } from '../db/index.js';
-import { ackPercentile, workflowFigures, type PageFigures, type Period } from './figures.js';
+import { ackPercentile, pageFiguresOf, type PageFigures, type Period } from './figures.js';
 
 /** When the rules name no window, readiness looks at the last four weeks. */
 const defaultWindowMs = 28 * 86_400_000;
@@ -34,11 +34,19 @@ export interface Readiness {
   readonly pagerFallback: { readonly pages: number; readonly paged: number; readonly rate: number | null } | null;
 }
 
-export async function readinessOf(db: Db, workflow: CompiledWorkflow, now: Date): Promise<Readiness> {
+/** The period a workflow's readiness is judged over: the last N days its targets name, to now. */
+export function readinessWindow(workflow: CompiledWorkflow, now: Date): Period {
+  return { from: new Date(now.getTime() - (workflow.targets.overMs ?? defaultWindowMs)), to: now };
+}
+
+/**
+ * `known`: the workflow's page figures over exactly its readiness window, when the caller has
+ * them already (the dashboard's table covers the same 28 days); else they are read here.
+ */
+export async function readinessOf(db: Db, workflow: CompiledWorkflow, now: Date, known?: PageFigures): Promise<Readiness> {
   const targets: WorkflowTargets = workflow.targets;
-  const window = { from: new Date(now.getTime() - (targets.overMs ?? defaultWindowMs)), to: now };
-  const [figures] = await workflowFigures(db, { period: window, zone: 'UTC', workflows: [workflow.name], only: workflow.name });
-  const f = figures!.figures;
+  const window = readinessWindow(workflow, now);
+  const f = known ?? (await pageFiguresOf(db, window, workflow.name));
   const checks: TargetCheck[] = [];
   if (targets.ack !== null) {
     const { percentile, withinMs } = targets.ack;

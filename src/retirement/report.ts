@@ -5,7 +5,7 @@ import type { WorkflowTargets } from '../../grammar/index.js';
 import type { Db } from '../db/index.js';
 import type { RulesRegistry } from '../rules/index.js';
 import { workflowFigures, type Breakdown, type LegacyFigures, type PageFigures, type Period, type WorkflowFigures } from './figures.js';
-import { readinessOf, type Readiness } from './readiness.js';
+import { readinessOf, readinessWindow, type Readiness } from './readiness.js';
 import { stageHistory, type StageChange } from './stages.js';
 
 export interface WorkflowReport extends WorkflowFigures {
@@ -36,7 +36,10 @@ export async function migrationReport(
     ...(input.workflow === undefined ? {} : { only: input.workflow }),
     ...(input.by === undefined ? {} : { by: input.by }),
   });
-  const readiness = await Promise.all(workflows.map((w) => readinessOf(deps.db, w, input.now)));
+  const samePeriod = (a: Period, b: Period) => a.from.getTime() === b.from.getTime() && a.to.getTime() === b.to.getTime();
+  const readiness = await Promise.all(
+    workflows.map((w) => readinessOf(deps.db, w, input.now, samePeriod(readinessWindow(w, input.now), input.period) ? figures.find((f) => f.workflow === w.name)?.figures : undefined)),
+  );
   return {
     period: input.period,
     zone: input.zone,

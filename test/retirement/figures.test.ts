@@ -28,7 +28,7 @@ describe(`retirement figures (${testDriver})`, () => {
     expect(all.figures).toEqual({
       pages: 6,
       acknowledged: 4,
-      ackSeconds: { p50: 270, p90: 1998, p95: 2349, mean: 825 },
+      ackSeconds: { p50: 270, p90: 2208, p95: 2604, mean: 900 },
       missed: 2,
       escalated: 3,
       fellBack: 0,
@@ -41,13 +41,13 @@ describe(`retirement figures (${testDriver})`, () => {
 
     const byUnit = (await figures('unit')).by!.rows;
     expect(byUnit.map((r) => [r.key, r.pages, r.acknowledged, r.ackSeconds?.p50 ?? null, r.missed, r.escalated])).toEqual([
-      ['4E', 3, 1, 2700, 2, 1],
+      ['4E', 3, 1, 3000, 2, 1],
       ['5W', 3, 3, 180, 0, 2],
     ]);
     const byChannel = (await figures('channel')).by!.rows;
     expect(byChannel.map((r) => [r.key, r.pages, r.ackSeconds?.mean ?? null])).toEqual([
       ['(not acknowledged)', 2, null],
-      ['api', 3, 980],
+      ['api', 3, 1080],
       ['app', 1, 360],
     ]);
     const byRole = (await figures('role')).by!.rows;
@@ -79,7 +79,7 @@ describe(`retirement figures (${testDriver})`, () => {
     // critical-results: ack p90 <= 5m, missed <= 1%, escalated <= 15% over 28d min 50 pages.
     expect(w.readiness.verdict).toEqual({ verdict: 'too-few-pages', pages: 6, minPages: 50 });
     expect(w.readiness.checks).toEqual([
-      { target: 'ack p90', limit: 300, actual: 1998, met: false },
+      { target: 'ack p90', limit: 300, actual: 2208, met: false },
       { target: 'missed', limit: 0.01, actual: 2 / 6, met: false },
       { target: 'escalated', limit: 0.15, actual: 3 / 6, met: false },
     ]);
@@ -90,12 +90,12 @@ describe(`retirement figures (${testDriver})`, () => {
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const [header, row] = (await csv.text()).trim().split('\r\n');
     expect(header!.split(',').slice(0, 10)).toEqual(['workflow', 'stage', 'breakdown', 'key', 'pages', 'acknowledged', 'ack_p50_s', 'ack_p90_s', 'ack_p95_s', 'ack_mean_s']);
-    expect(row!.split(',')).toEqual(['critical-results', 'parallel', '', '', '6', '4', '270', '1998', '2349', '825', '2', '3', '0', '2', '4', '3', '300', '540', '570', '340', 'too-few-pages']);
+    expect(row!.split(',')).toEqual(['critical-results', 'parallel', '', '', '6', '4', '270', '2208', '2604', '900', '2', '3', '0', '2', '4', '3', '300', '540', '570', '340', 'too-few-pages']);
 
     // The same figures as Prometheus series, for teams that chart in Grafana.
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metrics).toContain('pagerless_acknowledgement_seconds_count{workflow="critical-results"} 4');
-    expect(metrics).toContain('pagerless_acknowledgement_seconds_sum{workflow="critical-results"} 3300');
+    expect(metrics).toContain('pagerless_acknowledgement_seconds_sum{workflow="critical-results"} 3600');
     expect(metrics).toContain('pagerless_acknowledgement_seconds_bucket{le="60",workflow="critical-results"} 1');
     expect(metrics).toContain('pagerless_pages_missed_total{workflow="critical-results"} 2');
     expect(metrics).toContain('pagerless_acknowledgements_escalated_total{workflow="critical-results"} 3');

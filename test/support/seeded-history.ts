@@ -7,11 +7,12 @@
 //   B     5W    Dr. Ruiz acknowledges after the voice step (2 min)        180 s       no      yes
 //   C     5W    Dr. Sahin, the nocturnist (5 min step), acknowledges     360 s       no      yes
 //            in the app
-//   D     4E    nobody: the ladder runs out at 40 min                      —          yes     no
+//   D     4E    nobody: the ladder runs out at 45 min (last step at 40,    —          yes     no
+//            then 5 min to answer)
 //   E     4E    the lab resolves it after 30 s                             —          no      no
-//   F     4E    Dr. Ruiz acknowledges at 45 min, after the ladder ran out 2700 s     yes     yes
+//   F     4E    Dr. Ruiz acknowledges at 50 min, after the ladder ran out 3000 s     yes     yes
 //
-// Acknowledged after 60, 180, 360 and 2700 s: p50 270, p90 1998, p95 2349, mean 825 (interpolated
+// Acknowledged after 60, 180, 360 and 3000 s: p50 270, p90 2208, p95 2604, mean 900 (interpolated
 // percentiles). The legacy pager was paged (10 min step) before anyone acknowledged on D and F.
 // The legacy log: acknowledged after 120, 300 and 600 s, and one page with no acknowledgement:
 // p50 300, p90 540, p95 570, mean 340.
@@ -52,7 +53,7 @@ export async function seedHistory(t: TestGateway): Promise<Record<'A' | 'B' | 'C
   await ack('B', dana);
   await untilMinute(360);
   await ack('C', elif, 'app');
-  await untilMinute(45 * 60);
+  await untilMinute(50 * 60);
   await ack('F', dana);
 
   const legacy = (minutesIn: number, ackSeconds: number | null, pagerId: string) => ({

@@ -7,13 +7,12 @@ import { html } from 'hono/html';
 import type { TokenHolder, TokenLookup } from '../../auth/tokens.js';
 import type { Db } from '../../db/index.js';
 import { dashboardPage } from '../../retirement/dashboard-view.js';
-import { ackTrend, workflowFigures } from '../../retirement/figures.js';
+import { dashboardData } from '../../retirement/dashboard-data.js';
 import { migrationReport, reportCsv } from '../../retirement/report.js';
 import type { RulesRegistry } from '../../rules/index.js';
 import { reportQuery } from '../report-query.js';
 
 const cookie = 'pagerless_dashboard';
-const year = 365 * 86_400_000;
 
 function signInPage(error: string | null, next: string) {
   return html`<!doctype html>
@@ -52,20 +51,7 @@ export function dashboardRoutes(deps: { readonly db: Db; readonly rules: RulesRe
     if ((await holderOf(c)) === null) return c.html(signInPage(null, here(c)), 401);
     const now = deps.clock();
     const q = reportQuery(c, deps.rules, now);
-    // Every workflow's row; the one asked for (or the first with pages) gets the chart and drill-down.
-    const report = await migrationReport(deps, { period: q.period, zone: q.zone, now });
-    const selected = report.workflows.find((w) => w.workflow === (q.workflow ?? report.workflows.find((x) => x.figures.pages > 0)?.workflow)) ?? report.workflows[0] ?? null;
-    const trendPeriod = { from: new Date(q.period.to.getTime() - year), to: q.period.to };
-    const detail = selected === null ? null : selected.workflow;
-    const [trend, byUnit, byChannel] =
-      detail === null
-        ? [[], [], []]
-        : await Promise.all([
-            ackTrend(deps.db, { period: trendPeriod, zone: q.zone, workflow: detail, bucket: 'week' }),
-            workflowFigures(deps.db, { period: q.period, zone: q.zone, workflows: [detail], only: detail, by: 'unit' }).then((f) => f[0]?.by?.rows ?? []),
-            workflowFigures(deps.db, { period: q.period, zone: q.zone, workflows: [detail], only: detail, by: 'channel' }).then((f) => f[0]?.by?.rows ?? []),
-          ]);
-    return c.html(dashboardPage({ report, selected, trend, trendPeriod, byUnit, byChannel }));
+    return c.html(dashboardPage(await dashboardData(deps, { period: q.period, zone: q.zone, ...(q.workflow === undefined ? {} : { workflow: q.workflow }), now })));
   });
   // The same figures as CSV, behind the dashboard's own sign-in (the API wants a Bearer token).
   app.get('/export.csv', async (c) => {
