@@ -29,7 +29,7 @@ describe.skipIf(testDriver !== 'postgres')('a gateway process that dies mid-ladd
     expect(responses.map((res) => res.status)).toEqual(Array<number>(alerts).fill(202));
     const pageIds = await Promise.all(responses.map(async (res) => ((await res.json()) as AlertAnswer).page.id));
     expect((await first.exited).signal).toBe('SIGKILL');
-    const atFirstKill = await workLeft(site.database);
+    const atFirstKill = await workLeft(site.database, site.hospital.ladder.steps);
     // Every alert answered 202 is committed, with its ladder still ahead of it.
     expect(atFirstKill.pages).toBe(alerts);
     expect(atFirstKill.pendingLadders).toBeGreaterThan(0);
@@ -42,7 +42,7 @@ describe.skipIf(testDriver !== 'postgres')('a gateway process that dies mid-ladd
     while ((await countAudit(site.database, 'step.fired')) === firedAtRestart && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     second.kill('SIGKILL');
     expect((await second.exited).signal).toBe('SIGKILL');
-    const atSecondKill = await workLeft(site.database);
+    const atSecondKill = await workLeft(site.database, site.hospital.ladder.steps);
     const firedBySecond = (await countAudit(site.database, 'step.fired')) - firedAtRestart;
     expect(firedBySecond).toBeGreaterThan(0);
     expect(atSecondKill.pendingLadders).toBeGreaterThan(0);
@@ -50,7 +50,7 @@ describe.skipIf(testDriver !== 'postgres')('a gateway process that dies mid-ladd
     // The third run finishes the work: the overdue steps, and the sends the dead processes had
     // claimed (taken over once their leases pass).
     const third = await site.serve('run-3');
-    await waitForLaddersToFinish(site.database, alerts, 120_000);
+    await waitForLaddersToFinish(site.database, site.hospital.ladder.steps, alerts, 120_000);
     const ledger = await ledgerOf(site, pageIds);
     expect(ledger.problems).toEqual([]);
     expect(ledger.notifications).toBe(alerts * site.hospital.ladder.notificationsPerCycle * site.hospital.ladder.cycles);

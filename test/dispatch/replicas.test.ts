@@ -32,7 +32,7 @@ describe.skipIf(testDriver !== 'postgres')('replicas on one database (PostgreSQL
     const pageIds = answers.map((a) => a.body.page.id);
     expect(new Set(pageIds).size).toBe(alerts);
 
-    await waitForLaddersToFinish(site.database, alerts, 150_000);
+    await waitForLaddersToFinish(site.database, site.hospital.ladder.steps, alerts, 150_000);
     const settled = Date.now();
     const ledger = await ledgerOf(site, pageIds);
     expect(ledger.problems).toEqual([]);

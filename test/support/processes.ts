@@ -240,19 +240,23 @@ export async function withConcurrency<T>(count: number, limit: number, task: (i:
   return results;
 }
 
-/** Where the site's work stands: ladders still to climb and notifications not yet handed to a channel. */
+/**
+ * Where the site's work stands: ladders with a step still to fire and notifications not yet
+ * handed to a channel. A ladder whose last step has fired is done climbing, though its row
+ * stays due once more at its end, when an unacknowledged page is declared missed.
+ */
 export interface WorkLeft {
   readonly pages: number;
   readonly pendingLadders: number;
   readonly unsent: number;
 }
 
-export async function workLeft(database: Database): Promise<WorkLeft> {
+export async function workLeft(database: Database, stepsPerCycle: number): Promise<WorkLeft> {
   const { escalations, notifications, pages } = tables;
   const [row] = await database.db
     .select({
       pages: sql<number>`(select count(*)::int from ${pages})`,
-      pendingLadders: sql<number>`(select count(*)::int from ${escalations} where ${escalations.dueAt} is not null)`,
+      pendingLadders: sql<number>`(select count(*)::int from ${escalations} where ${escalations.dueAt} is not null and ${escalations.nextStep} < ${stepsPerCycle})`,
       unsent: sql<number>`(select count(*)::int from ${notifications} where ${notifications.status} in ('queued', 'sending'))`,
     })
     .from(sql`(select 1) as one`);
@@ -269,10 +273,10 @@ export async function countAudit(database: Database, kind: string): Promise<numb
  * Polls until every one of `pages` pages has climbed its whole ladder and nothing is left to
  * send, or throws at the deadline saying where the work stood.
  */
-export async function waitForLaddersToFinish(database: Database, pages: number, deadlineMs: number): Promise<WorkLeft> {
+export async function waitForLaddersToFinish(database: Database, stepsPerCycle: number, pages: number, deadlineMs: number): Promise<WorkLeft> {
   const deadline = Date.now() + deadlineMs;
   for (;;) {
-    const left = await workLeft(database);
+    const left = await workLeft(database, stepsPerCycle);
     if (left.pages === pages && left.pendingLadders === 0 && left.unsent === 0) return left;
     if (Date.now() > deadline) throw new Error(`the ladders did not finish within ${deadlineMs / 1000} s: ${JSON.stringify(left)}`);
     await new Promise((r) => setTimeout(r, 250));
