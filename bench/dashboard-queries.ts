@@ -15,9 +15,7 @@
 // when the generated history is not what was asked for (its size, or a figure that counts no page
 // over the year: a column the figures read that the generator does not fill); 2 when rules/
 // does not compile.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
@@ -33,6 +31,7 @@ import { createRulesRegistry, type RulesRegistry } from '../src/rules/index.js';
 import { explainAll, recordingDb, type StatementPlan } from './dashboard-queries/explain.js';
 import { generateHistory, hospitalZone, type GenerationStep, type HistorySize } from './dashboard-queries/history.js';
 import { ms, ratio, table } from './dispatch-latency/stats.js';
+import { backgroundShare, codeVersion, writeResults } from './machine.js';
 
 // ── settings ────────────────────────────────────────────────────────────────────────────────
 
@@ -80,15 +79,6 @@ const dayMs = 86_400_000;
  */
 const historyEnd = new Date('2026-11-30T06:00:00.000Z');
 
-/** The commit measured, with `+changes` when src/ or grammar/ differ from it: figures belong to a version of the code. */
-function codeVersion(): string {
-  const git = (...args: string[]): string => execFileSync('git', args, { cwd: new URL('..', import.meta.url), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  try {
-    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'src', 'grammar') === '' ? '' : ' +changes'}`;
-  } catch {
-    return 'unknown';
-  }
-}
 
 function withDatabase(url: string, name: string): string {
   const u = new URL(url);
@@ -96,24 +86,7 @@ function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-/** CPU ms the whole machine has been busy: from /proc/stat on Linux, else os.cpus(). */
-function machineBusyMs(): number {
-  try {
-    // cpu  user nice system idle iowait irq softirq …, in clock ticks (100 a second).
-    const [user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0)) * 10;
-  } catch {
-    return os.cpus().reduce((t, c) => t + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0);
-  }
-}
 
-/** How busy the machine was (% of one core) over a second of doing nothing here: the queries share the cores with it. */
-async function backgroundShare(): Promise<number> {
-  const busy = machineBusyMs();
-  const start = performance.now();
-  await new Promise((r) => setTimeout(r, 1000));
-  return (100 * (machineBusyMs() - busy)) / (performance.now() - start);
-}
 
 /** Above this much background CPU (% of one core) the report warns that the figures shared the machine. */
 const busyShare = 20;
@@ -515,10 +488,7 @@ async function main(): Promise<void> {
 
   const md = markdown(report);
   console.log(`\n${md.split('\n### Plans')[0]}`);
-  const out = new URL('./results/', import.meta.url);
-  mkdirSync(out, { recursive: true });
-  writeFileSync(new URL('dashboard-queries.json', out), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(new URL('dashboard-queries.md', out), md);
+  writeResults('dashboard-queries', report, md);
   console.log(`Wrote bench/results/dashboard-queries.{json,md} in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
   const problems = historyProblems(report);
   if (problems.length > 0) {

@@ -12,9 +12,8 @@
 // A fresh database is created for the run and dropped at the end.
 // Writes bench/results/dispatch-latency.json and bench/results/dispatch-latency.md. Exits 1
 // when a measured alert was not accepted, never reached a channel, or a ladder did not finish.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -24,11 +23,12 @@ import { issueToken } from '../src/auth/tokens.js';
 import { createDevChannels } from '../src/channels/index.js';
 import { configFromEnv } from '../src/config.js';
 import { writeDrillHospital } from '../test/support/drill-hospital.js';
-import { startBaseline } from './dispatch-latency/baseline.js';
+import { startBaseline } from './load/baseline.js';
 import { monotonicMs } from './dispatch-latency/clock.js';
 import { runOpenLoop, type LoadPlan, type RequestSample } from './dispatch-latency/open-loop.js';
 import { recordingChannels, stepKey } from './dispatch-latency/recording-channels.js';
 import { distribution, ms, ratio, table, type Distribution } from './dispatch-latency/stats.js';
+import { backgroundShare, codeVersion, machineBusyMs, writeResults } from './machine.js';
 
 // ── settings ────────────────────────────────────────────────────────────────────────────────
 
@@ -84,15 +84,6 @@ function readSettings(): Settings {
 
 const defaultServer = 'postgres://postgres@127.0.0.1:5432/test';
 
-/** The commit measured, with `+changes` when src/ or grammar/ differ from it: figures belong to a version of the code. */
-function codeVersion(): string {
-  const git = (...args: string[]): string => execFileSync('git', args, { cwd: new URL('..', import.meta.url), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  try {
-    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'src', 'grammar') === '' ? '' : ' +changes'}`;
-  } catch {
-    return 'unknown';
-  }
-}
 const alertBody = JSON.stringify({ alert: { test: 'K', unit: '5W', patient: { name: 'Jane Roe' } } });
 /** Longest wait, after the last alert and the ladder's length, for every ladder to run out (an overloaded gateway works off a backlog). */
 const ladderWaitMs = 600_000;
@@ -181,16 +172,6 @@ function trend(points: readonly { readonly plannedMs: number; readonly value: nu
   };
 }
 
-/** CPU ms the whole machine has been busy: from /proc/stat on Linux (softirq included: loopback networking is counted there), else os.cpus(). */
-function machineBusyMs(): number {
-  try {
-    // cpu  user nice system idle iowait irq softirq steal …, in clock ticks (100 a second).
-    const [user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0)) * 10;
-  } catch {
-    return os.cpus().reduce((t, c) => t + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0);
-  }
-}
 
 /** CPU ms used so far by each PostgreSQL backend connected to the bench database (but the probe's), or null when /proc cannot tell. */
 async function backendsCpuMs(probe: postgres.Sql): Promise<Map<number, number> | null> {
@@ -209,13 +190,6 @@ async function backendsCpuMs(probe: postgres.Sql): Promise<Map<number, number> |
   return used;
 }
 
-/** Background CPU on the machine before the run, in % of one core: the benchmark shares the machine with whatever else runs. */
-async function idleMachineShare(): Promise<number> {
-  const busy = machineBusyMs();
-  const start = monotonicMs();
-  await sleep(1000);
-  return (100 * (machineBusyMs() - busy)) / (monotonicMs() - start);
-}
 
 /** CPU used by this process and by the bench database's PostgreSQL backends since a mark. */
 interface CpuMark {
@@ -317,7 +291,7 @@ interface BaselineResult {
 
 async function runBaseline(databaseUrl: string, settings: Settings, probe: postgres.Sql, epochOffsetMs: number): Promise<BaselineResult> {
   const before = await commits(probe);
-  const server = await startBaseline(databaseUrl, settings.poolSize);
+  const server = await startBaseline({ driver: 'postgres', url: databaseUrl, maxConnections: settings.poolSize });
   let run: Awaited<ReturnType<typeof drive>>;
   try {
     run = await drive(plan(settings, `${server.url}/v1/alerts`, { authorization: 'Bearer unused' }), probe);
@@ -409,12 +383,13 @@ async function runGateway(databaseUrl: string, settings: Settings, probe: postgr
     const phase = await cpuMark(probe);
     run = await drive(plan(settings, `${gateway.url}/v1/alerts`, headers), probe);
 
-    // Every ladder runs out (nothing due, nothing queued or being sent) before anything is read.
+    // Every ladder has fired its last step and nothing is queued or being sent before anything is
+    // read. (Its row stays due once more, an answer window later, to declare an unanswered page missed.)
     const waitStart = monotonicMs();
     let told = waitStart;
     while (monotonicMs() - waitStart < hospital.ladder.lastStepMs + ladderWaitMs) {
       const [pending] = await probe<{ steps: number; sends: number }[]>`
-        select (select count(*) from escalations where due_at is not null)::int as steps,
+        select (select count(*) from escalations where due_at is not null and next_step < ${hospital.ladder.steps})::int as steps,
                (select count(*) from notifications where status in ('queued', 'sending'))::int as sends`;
       if (pending !== undefined && pending.steps === 0 && pending.sends === 0) {
         finished = true;
@@ -624,7 +599,7 @@ async function main(): Promise<void> {
   try {
     // One monotonic ↔ epoch correspondence for the whole run.
     const epochOffsetMs = Date.now() - monotonicMs();
-    const idleCpu = await idleMachineShare();
+    const idleCpu = await backgroundShare();
     if (idleCpu > 20) console.log(`warning: the machine was ${idleCpu.toFixed(0)}% busy (of one core) before the run; the figures share it with that`);
     console.log(`database ${name}; ${settings.rate}/s, ${settings.warmupS} s warm-up + ${settings.durationS} s, step ${settings.stepSeconds} s`);
     console.log('baseline: a bare Hono route inserting one row…');
@@ -657,10 +632,7 @@ async function main(): Promise<void> {
 
   const md = markdown(report);
   console.log(`\n${md}`);
-  const out = new URL('./results/', import.meta.url);
-  mkdirSync(out, { recursive: true });
-  writeFileSync(new URL('dispatch-latency.json', out), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(new URL('dispatch-latency.md', out), md);
+  writeResults('dispatch-latency', report, md);
   console.log(`Wrote bench/results/dispatch-latency.{json,md} in ${((monotonicMs() - started) / 1000).toFixed(1)} s.`);
 
   const g = report.gateway;

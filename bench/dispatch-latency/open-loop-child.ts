@@ -1,9 +1,10 @@
-// The load generator's process (started by open-loop.ts): takes a LoadPlan over IPC, sends
-// every request at its planned instant over keep-alive connections (opened as the load needs
-// them), and sends the samples back.
+// The load generator's process (started by open-loop.ts): takes a GeneratorPlan over IPC, runs
+// its phases over keep-alive connections (opened as the load needs them), and sends the samples
+// back. An open-loop phase sends every request at its planned instant; a closed-loop one keeps
+// its workers busy until the iterations are used up.
 import { Agent, request } from 'node:http';
 import { monotonicMs } from './clock.js';
-import type { LoadPlan, LoadReport, RequestSample } from './open-loop.js';
+import type { Executor, GeneratorPlan, LoadReport, PhasePlan, RequestSample, RequestSpec } from './open-loop.js';
 
 /** Time from receiving the plan to the first departure: lets the process settle. */
 const leadMs = 250;
@@ -22,11 +23,11 @@ const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
 /** A keep-alive socket the server closed while it sat idle, reset as the request went out: the server never saw the request. */
 class StaleSocket extends Error {}
 
-function postWithHttp(plan: LoadPlan): Promise<Answer> {
+function sendWithHttp(spec: RequestSpec, timeoutMs: number): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const headers = { ...plan.headers, 'content-length': String(Buffer.byteLength(plan.body)) };
+    const headers = spec.body === null ? spec.headers : { ...spec.headers, 'content-length': String(Buffer.byteLength(spec.body)) };
     let answered = false;
-    const req = request(plan.url, { method: 'POST', agent, headers, timeout: plan.timeoutMs }, (res) => {
+    const req = request(spec.url, { method: spec.method, agent, headers, timeout: timeoutMs }, (res) => {
       answered = true;
       let text = '';
       res.setEncoding('utf8');
@@ -38,72 +39,122 @@ function postWithHttp(plan: LoadPlan): Promise<Answer> {
       const stale = req.reusedSocket && !answered && (e.code === 'ECONNRESET' || e.code === 'EPIPE');
       reject(stale ? new StaleSocket(e.message) : e);
     });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${plan.timeoutMs} ms`)));
-    req.end(plan.body);
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.end(spec.body ?? undefined);
   });
 }
 
-async function postWithFetch(plan: LoadPlan): Promise<Answer> {
-  const res = await fetch(plan.url, { method: 'POST', headers: plan.headers, body: plan.body, signal: AbortSignal.timeout(plan.timeoutMs) });
+async function sendWithFetch(spec: RequestSpec, timeoutMs: number): Promise<Answer> {
+  const res = await fetch(spec.url, { method: spec.method, headers: spec.headers, body: spec.body, signal: AbortSignal.timeout(timeoutMs) });
   return { status: res.status, text: await res.text() };
 }
 
-function run(plan: LoadPlan): Promise<RequestSample[]> {
-  const post = plan.client === 'fetch' ? postWithFetch : postWithHttp;
-  const interval = 1000 / plan.rate;
-  const warmupCount = Math.round((plan.warmupMs * plan.rate) / 1000);
-  const total = warmupCount + Math.round((plan.durationMs * plan.rate) / 1000);
-  const samples = new Array<RequestSample>(total);
-  const t0 = monotonicMs() + leadMs;
-  let next = 0;
-  let done = 0;
-
-  return new Promise((resolve) => {
-    if (total === 0) resolve([]);
-    const send = async (i: number, plannedMs: number): Promise<void> => {
-      const phase = i < warmupCount ? 'warmup' : 'measure';
-      const startMs = monotonicMs();
-      let status = 0;
-      let text = '';
-      let retries = 0;
-      // As Node's documentation advises for request.reusedSocket: a request reset on a stale
-      // keep-alive socket is sent again (on a fresh one), and its latency still runs from the first try.
-      for (;;) {
-        try {
-          const answer = await post(plan);
-          status = answer.status;
-          text = status >= 200 && status < 300 ? answer.text : answer.text.slice(0, 500);
-        } catch (e) {
-          if (e instanceof StaleSocket && retries < maxStaleRetries) {
-            retries++;
-            continue;
-          }
-          text = `${(e as Error).name}: ${(e as Error).message}`;
-        }
-        break;
+/** Sends one request and notes how it went; never throws. */
+async function attempt(plan: GeneratorPlan, phase: string, spec: RequestSpec, plannedMs: number): Promise<RequestSample> {
+  const send = plan.client === 'fetch' ? sendWithFetch : sendWithHttp;
+  const startMs = monotonicMs();
+  let status = 0;
+  let text = '';
+  let retries = 0;
+  // As Node's documentation advises for request.reusedSocket: a request reset on a stale
+  // keep-alive socket is sent again (on a fresh one), and its latency still runs from the first try.
+  for (;;) {
+    try {
+      const answer = await send(spec, plan.timeoutMs);
+      status = answer.status;
+      text = status >= 200 && status < 300 ? answer.text : answer.text.slice(0, 500);
+    } catch (e) {
+      if (e instanceof StaleSocket && retries < maxStaleRetries) {
+        retries++;
+        continue;
       }
-      samples[i] = { phase, plannedMs, startMs, endMs: monotonicMs(), status, text, retries };
-      if (++done === total) resolve(samples);
+      text = `${(e as Error).name}: ${(e as Error).message}`;
+    }
+    break;
+  }
+  return { phase, plannedMs, startMs, endMs: monotonicMs(), status, text, retries };
+}
+
+interface PhaseOutcome {
+  readonly samples: RequestSample[];
+  readonly dropped: number;
+}
+
+/** Constant arrival rate: request i leaves at start + i / rate, whatever became of the ones before. */
+function openLoop(plan: GeneratorPlan, phase: PhasePlan, executor: Extract<Executor, { kind: 'constant-arrival-rate' }>, startMs: number): Promise<PhaseOutcome> {
+  const interval = 1000 / executor.rate;
+  const total = Math.round((executor.durationMs * executor.rate) / 1000);
+  const slots = new Array<RequestSample | undefined>(total);
+  let next = 0;
+  let settled = 0;
+  let inFlight = 0;
+  let dropped = 0;
+  return new Promise((resolve) => {
+    const finish = (): void => resolve({ samples: slots.filter((s): s is RequestSample => s !== undefined), dropped });
+    if (total === 0) return finish();
+    const depart = (i: number, plannedMs: number): void => {
+      if (executor.maxInFlight !== null && inFlight >= executor.maxInFlight) {
+        dropped++;
+        if (++settled === total) finish();
+        return;
+      }
+      inFlight++;
+      void attempt(plan, phase.name, phase.requests[i % phase.requests.length]!, plannedMs).then((sample) => {
+        inFlight--;
+        slots[i] = sample;
+        if (++settled === total) finish();
+      });
     };
     // Timers fire at 1 ms granularity at best: each wake-up sends every request whose instant
     // has come, so a late wake-up sends a small burst rather than shifting the whole schedule.
     const tick = (): void => {
       const now = monotonicMs();
-      while (next < total && t0 + next * interval <= now) {
-        void send(next, t0 + next * interval);
+      while (next < total && startMs + next * interval <= now) {
+        depart(next, startMs + next * interval);
         next++;
       }
-      if (next < total) setTimeout(tick, Math.max(0, t0 + next * interval - monotonicMs()));
+      if (next < total) setTimeout(tick, Math.max(0, startMs + next * interval - monotonicMs()));
     };
-    setTimeout(tick, leadMs);
+    setTimeout(tick, Math.max(0, startMs - monotonicMs()));
   });
+}
+
+/** Shared iterations: `vus` workers, each sending the next request as soon as its last one is answered. */
+async function closedLoop(plan: GeneratorPlan, phase: PhasePlan, executor: Extract<Executor, { kind: 'shared-iterations' }>, startMs: number): Promise<PhaseOutcome> {
+  await new Promise((r) => setTimeout(r, Math.max(0, startMs - monotonicMs())));
+  const slots = new Array<RequestSample | undefined>(executor.iterations);
+  const deadline = monotonicMs() + executor.maxDurationMs;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < executor.iterations && monotonicMs() < deadline) {
+      const i = next++;
+      slots[i] = await attempt(plan, phase.name, phase.requests[i % phase.requests.length]!, monotonicMs());
+    }
+  };
+  await Promise.all(Array.from({ length: executor.vus }, worker));
+  // Iterations left when maxDuration ran out are not sent, as in k6; they are not "dropped" either.
+  return { samples: slots.filter((s): s is RequestSample => s !== undefined), dropped: 0 };
+}
+
+async function run(plan: GeneratorPlan): Promise<Omit<LoadReport, 'cpuMs'>> {
+  const t0Ms = monotonicMs() + leadMs;
+  const outcomes = await Promise.all(
+    plan.phases.map((phase) =>
+      phase.executor.kind === 'constant-arrival-rate' ? openLoop(plan, phase, phase.executor, t0Ms + phase.startMs) : closedLoop(plan, phase, phase.executor, t0Ms + phase.startMs),
+    ),
+  );
+  return {
+    samples: outcomes.flatMap((o) => o.samples),
+    dropped: Object.fromEntries(plan.phases.map((p, i) => [p.name, outcomes[i]!.dropped])),
+    t0Ms,
+  };
 }
 
 process.once('message', (plan) => {
   const cpu = process.cpuUsage();
-  void run(plan as LoadPlan).then((samples) => {
+  void run(plan as GeneratorPlan).then((result) => {
     const used = process.cpuUsage(cpu);
-    const report: LoadReport = { samples, cpuMs: (used.user + used.system) / 1000 };
+    const report: LoadReport = { ...result, cpuMs: (used.user + used.system) / 1000 };
     process.send?.(report, () => process.disconnect());
   });
 });

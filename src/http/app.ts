@@ -11,6 +11,7 @@ import type { Metrics } from '../metrics/registry.js';
 import type { ImportOutcome, OnCallAnswer, SourceConfig, SourcesConfig } from '../roster/index.js';
 import type { RulesRegistry } from '../rules/index.js';
 import { cachedTokenLookup } from '../auth/tokens.js';
+import { noteArrival } from './arrival.js';
 import { requireToken } from './auth.js';
 import { errorResponse, HttpError } from './errors.js';
 import { alertRoutes } from './routes/alerts.js';
@@ -54,6 +55,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
   const tokens = cachedTokenLookup(db, deps.clock);
   const app = new Hono();
 
+  app.use(noteArrival(deps.clock));
   app.use(requestId());
   app.use(async (c, next) => {
     const started = performance.now();

@@ -5,6 +5,7 @@ import type { RosterLookup, RuleSet } from '../../../grammar/index.js';
 import { validateAlert } from '../../../grammar/index.js';
 import type { OpenPageInput, OpenPageResult } from '../../dispatch/index.js';
 import { parseNativeAlert } from '../../ingest/native.js';
+import type { ArrivalVariables } from '../arrival.js';
 import type { AuthVariables } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { readJsonBody } from '../json-body.js';
@@ -17,8 +18,8 @@ export interface AlertRouteDeps {
   readonly findIdempotent: (source: string, key: string) => Promise<OpenPageResult | null>;
 }
 
-export function alertRoutes(deps: AlertRouteDeps): Hono<{ Variables: AuthVariables }> {
-  return new Hono<{ Variables: AuthVariables }>().post('/', async (c) => {
+export function alertRoutes(deps: AlertRouteDeps): Hono<{ Variables: AuthVariables & ArrivalVariables }> {
+  return new Hono<{ Variables: AuthVariables & ArrivalVariables }>().post('/', async (c) => {
     const answer = (result: OpenPageResult) =>
       c.json(
         {
@@ -53,7 +54,8 @@ export function alertRoutes(deps: AlertRouteDeps): Hono<{ Variables: AuthVariabl
     const validated = validateAlert(rules.schema, fields);
     if (!validated.ok) throw new HttpError(400, 'invalid_alert', 'the alert does not fit the schema of the rules', { issues: validated.issues });
 
-    const receivedAt = deps.clock();
+    // The page opens when the request arrived (noteArrival), not once it has been read and checked.
+    const receivedAt = c.get('arrivedAt') ?? deps.clock();
     const roster = deps.roster();
     const decision = rules.route(validated.alert, receivedAt, roster);
     if (decision.kind === 'unmatched') {

@@ -1,0 +1,42 @@
+// What every benchmark says about where its figures came from, and how it files them: the
+// version of the code measured, how busy the machine was, and the results in bench/results/.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+
+/** The commit measured, with `+changes` when src/ or grammar/ differ from it: figures belong to a version of the code. */
+export function codeVersion(): string {
+  const git = (...args: string[]): string => execFileSync('git', args, { cwd: new URL('..', import.meta.url), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'src', 'grammar') === '' ? '' : ' +changes'}`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** CPU ms the whole machine has been busy: from /proc/stat on Linux (softirq included: loopback networking is counted there), else os.cpus(). */
+export function machineBusyMs(): number {
+  try {
+    // cpu  user nice system idle iowait irq softirq steal …, in clock ticks (100 a second).
+    const [user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0)) * 10;
+  } catch {
+    return os.cpus().reduce((t, c) => t + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0);
+  }
+}
+
+/** How busy the machine was over a second of the benchmark doing nothing, in % of one core: the figures share the cores with it. */
+export async function backgroundShare(): Promise<number> {
+  const busy = machineBusyMs();
+  const start = performance.now();
+  await new Promise((r) => setTimeout(r, 1000));
+  return (100 * (machineBusyMs() - busy)) / (performance.now() - start);
+}
+
+/** Writes `bench/results/<name>.json` (every figure) and `<name>.md` (the tables). */
+export function writeResults(name: string, report: unknown, md: string): void {
+  const out = new URL('./results/', import.meta.url);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(new URL(`${name}.json`, out), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(new URL(`${name}.md`, out), md);
+}
