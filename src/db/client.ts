@@ -22,6 +22,12 @@ export type DatabaseConfig =
 
 export interface Database {
   readonly db: Db;
+  /**
+   * The dispatch engine's handle: firing escalation steps and sending. On PostgreSQL it has
+   * connections of its own, so an escalation step due during a storm of alerts does not queue
+   * behind every request waiting for `db`'s pool. On PGlite, one connection: `db` itself.
+   */
+  readonly dispatchDb: Db;
   readonly driver: DatabaseConfig['driver'];
   /**
    * Runs `fn` holding the PostgreSQL advisory lock `key`, or returns `{ ran: false }` at once when
@@ -40,6 +46,12 @@ export interface Database {
   dump(): Promise<Blob | null>;
   close(): Promise<void>;
 }
+
+/**
+ * The dispatch engine's connections on PostgreSQL, besides the request pool: enough for a pass
+ * firing steps while the sends of the batch before it record their outcomes.
+ */
+const dispatchConnections = 3;
 
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   return config.driver === 'pglite' ? openPglite(config) : openPostgres(config);
@@ -60,8 +72,10 @@ async function openPglite(config: Extract<DatabaseConfig, { driver: 'pglite' }>)
   }
   // One process, one connection: an in-process mutex per key is the whole of "exclusive".
   const locks = new KeyedMutex();
+  const db = drizzlePglite({ client, schema }) as unknown as Db;
   const database: Database = {
-    db: drizzlePglite({ client, schema }) as unknown as Db,
+    db,
+    dispatchDb: db,
     driver: 'pglite',
     async tryExclusive(key, fn) {
       const release = locks.tryAcquire(key);
@@ -99,6 +113,7 @@ async function openPostgres(config: Extract<DatabaseConfig, { driver: 'postgres'
   // Advisory locks belong to a session, held for the lock's whole life. They get their own
   // connections, so lock holders can never take every connection the locked work needs.
   const lockSql = postgres(config.url, { max: 4, onnotice: () => {} });
+  const dispatchSql = postgres(config.url, { max: dispatchConnections, onnotice: () => {} });
   await client`select 1`; // fail at open, with the driver's message, not at the first query
   const withLock = async <T>(key: string, wait: boolean, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> => {
     const session = await lockSql.reserve();
@@ -120,6 +135,7 @@ async function openPostgres(config: Extract<DatabaseConfig, { driver: 'postgres'
   };
   return {
     db: drizzlePostgres({ client, schema }) as unknown as Db,
+    dispatchDb: drizzlePostgres({ client: dispatchSql, schema }) as unknown as Db,
     driver: 'postgres',
     tryExclusive: (key, fn) => withLock(key, false, fn),
     async exclusive(key, fn) {
@@ -136,7 +152,7 @@ async function openPostgres(config: Extract<DatabaseConfig, { driver: 'postgres'
       return null;
     },
     async close() {
-      await Promise.all([client.end({ timeout: 5 }), lockSql.end({ timeout: 5 })]);
+      await Promise.all([client.end({ timeout: 5 }), lockSql.end({ timeout: 5 }), dispatchSql.end({ timeout: 5 })]);
     },
   };
 }

@@ -96,7 +96,12 @@ export const auditEvents = pgTable(
     prevMac: text('prev_mac').notNull(),
     mac: text('mac').notNull(),
   },
-  (t) => [uniqueIndex('audit_events_chain_position').on(t.chain, t.position)],
+  (t) => [
+    uniqueIndex('audit_events_chain_position').on(t.chain, t.position),
+    // A page's history (GET /v1/pages/:id, the audit query by subject): without it, every read
+    // of one page scans the whole trail, which grows by several rows a page.
+    index('audit_events_subject').on(t.subject, t.seq),
+  ],
 );
 
 /**

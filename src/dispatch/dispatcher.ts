@@ -59,7 +59,8 @@ export interface Dispatcher {
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const tuning: DispatchTuning = { ...defaultTuning, ...deps.tuning };
   const db = deps.database.db;
-  const common = { db, auditKey: deps.auditKey, clock: deps.clock, log: deps.log, metrics: deps.metrics, batchSize: tuning.batchSize };
+  // The engine's work (steps, sends) on its own connections; requests on the request pool.
+  const common = { db: deps.database.dispatchDb, auditKey: deps.auditKey, clock: deps.clock, log: deps.log, metrics: deps.metrics, batchSize: tuning.batchSize };
   const escalator = createEscalator({ ...common, rules: deps.rules, roster: deps.roster, leaseMs: tuning.leaseMs });
   const outbox = createOutbox({ ...common, phiKey: deps.phiKey, ackLinkKey: deps.ackLinkKey, channels: deps.channels, rules: deps.rules, publicBaseUrl: deps.publicBaseUrl, leaseMs: tuning.leaseMs, retry: tuning.retry });
   const engine = createDispatchEngine({ database: deps.database, escalator, outbox, clock: deps.clock, log: deps.log, pollMs: tuning.pollMs, ...(deps.timers === undefined ? {} : { timers: deps.timers }) });

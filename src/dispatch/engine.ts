@@ -132,7 +132,7 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
       const covered = lastWake !== null && now - lastWake.sentAt < wakeCoalesceMs && lastWake.dueAt <= nextDueAt.getTime();
       if (soon && !covered) {
         lastWake = { sentAt: now, dueAt: nextDueAt.getTime() };
-        track(notify(deps.database.db, wakeChannel, String(nextDueAt.getTime())));
+        track(notify(deps.database.dispatchDb, wakeChannel, String(nextDueAt.getTime())));
       }
     },
     outboxQueued() {

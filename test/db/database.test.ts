@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { DataDirInUseError, migrateDatabase, openDatabase, tables } from '../../src/db/index.js';
+import { DataDirInUseError, migrateDatabase, openDatabase, rowsOf, tables } from '../../src/db/index.js';
 import { acquireDataDirLock } from '../../src/db/lock-file.js';
 import { databasePerTest, testDriver } from '../support/db.js';
 
@@ -24,6 +24,17 @@ describe(`the database (${testDriver})`, () => {
     await migrateDatabase(d);
     const rows = await d.db.execute(sql`select count(*)::int as n from shifts`);
     expect(rows).toBeDefined();
+  });
+
+  it("reads one page's history off the audit trail by index, not by scanning the whole trail", async () => {
+    const d = await fresh();
+    // With sequential scans priced out, the planner takes the cheapest index it has: the
+    // subject's, or, without it, the primary key's in seq order with every row filtered.
+    const plan = await d.db.transaction(async (tx) => {
+      await tx.execute(sql`set local enable_seqscan = off`);
+      return rowsOf<Record<string, string>>(await tx.execute(sql`explain select * from audit_events where subject = 'page:x' order by seq`));
+    });
+    expect(plan.map((row) => Object.values(row)[0]).join('\n')).toMatch(/(Index Scan using|Index Scan on) audit_events_subject\b/);
   });
 
   it('refuses a shift that ends before it starts', async () => {
