@@ -132,8 +132,10 @@ export function gatewayGaugeValues(figures) {
     gateway_alert_to_first_notification_p99_ms: figures.alertToFirstNotification.p99,
     gateway_escalation_lateness_p99_ms: figures.escalationLateness.p99,
     // Every page opened hands its first notification to a channel once; the shortfall is the
-    // pages still undispatched when the second snapshot was taken.
-    gateway_pages_not_dispatched: figures.pagesOpened - figures.alertToFirstNotification.count,
+    // pages still undispatched when the second snapshot was taken. Pages opened just before the
+    // first snapshot (as a warm-up ends) and dispatched after it count on the other side: never
+    // fewer than none.
+    gateway_pages_not_dispatched: Math.max(0, figures.pagesOpened - figures.alertToFirstNotification.count),
   };
 }
 

@@ -258,7 +258,7 @@ export function markdown(r: LoadReport): string {
     ),
     '',
     'Alert received (the request reaching the gateway) → its first notification handed to a channel, and a step\'s due instant → its firing: the gateway\'s Prometheus histograms ' +
-      '(`pagerless_alert_to_first_notification_seconds`, `pagerless_escalation_lateness_seconds`), the difference of a snapshot taken as the scenario\'s load starts (after the pages raised for its acknowledgements were dispatched and their ladders settled) ' +
+      '(`pagerless_alert_to_first_notification_seconds`, `pagerless_escalation_lateness_seconds`), the difference of a snapshot taken as the scenario\'s load starts (after the pages raised for its acknowledgements were dispatched and their ladders settled; with the Node generator, as a warm-up ends) ' +
       'and one after every page it opened was dispatched, percentiles interpolated within buckets as Prometheus does. "Not dispatched": pages opened less first notifications observed.',
     '',
   );

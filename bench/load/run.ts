@@ -35,7 +35,7 @@ import { k6Runner } from './k6-runner.js';
 import { nodeRunner, raisePages } from './node-runner.js';
 import { gatewayFigures, gatewayGaugeValues } from './prometheus.js';
 import { aimsOf, markdown, ratiosOf, type DatabaseKind, type LoadReport, type ScenarioResult, type TargetKind } from './report.js';
-import { isGatewayMetric, scaleScenario, type Runner, type ScenarioName, type Target } from './scenario.js';
+import { durationMs, isGatewayMetric, scaleScenario, type Runner, type ScenarioName, type Target } from './scenario.js';
 import { scenarios, stepSeconds } from './scenarios.js';
 import { evaluateThresholds, type MetricValues } from './thresholds.js';
 import { backgroundShare, codeVersion, writeResults } from '../machine.js';
@@ -256,8 +256,21 @@ async function runScenario(name: ScenarioName, settings: Settings, running: Runn
     if (running.metrics !== null && beforePages !== null) await waitForDispatch(running.metrics, beforePages);
     await sleep(3 * stepSeconds * 1000);
   }
-  const before = running.metrics === null ? null : await running.metrics();
+  const metrics = running.metrics;
+  let before = metrics === null ? null : await metrics();
+  // A warm-up's figures are left out of the gateway's too: the snapshot they start from is taken
+  // as it ends, by a timer here (the Node generator starts its phases a fraction of a second
+  // after it is called, so the last moments of the warm-up are still counted). k6 takes its own
+  // snapshots, in setup and teardown, and counts the warm-up.
+  const warmup = scenario.phases['warmup'];
+  const warmedUp =
+    metrics === null || warmup === undefined || warmup.executor !== 'constant-arrival-rate' || runner.name !== 'node'
+      ? null
+      : sleep(durationMs(warmup.duration)).then(async () => {
+          before = await metrics();
+        });
   const run = await runner.run(name, scenario, running.target, pages);
+  await warmedUp;
   // The baseline has no figures of its own: the gateway_* thresholds are the gateway's.
   let thresholds = running.metrics === null ? run.thresholds.filter((t) => !isGatewayMetric(t.metric)) : run.thresholds;
   let gateway: ScenarioResult['gateway'] = null;
