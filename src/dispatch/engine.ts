@@ -83,21 +83,29 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
   };
 
   const pass = async (): Promise<void> => {
-    // Each fired batch is sent while the next one fires; the pass waits for its sends only at the
-    // end, so that their claims (leased) do not look like work falling due when the lease passes.
+    // Each fired batch is sent while the next one fires.
     const sends: Promise<unknown>[] = [];
     const moved = await deps.escalator.fireDue((batch) => sends.push(deps.outbox.sendClaimed(batch).catch((e: unknown) => deps.log.error(errorFields(e), 'sending failed; the sweeper will retry it'))));
     // The sweep has work only when the outbox's earliest retry or lease (as last looked up,
     // across every replica) has come; most passes are for escalation steps and skip it.
     const swept = outboxDueAt === null || outboxDueAt <= deps.clock().getTime() ? await deps.outbox.sweep() : 0;
-    await Promise.all(sends);
-    const [escalation, outbox] = await Promise.all([deps.escalator.nextDueAt(), deps.outbox.nextDueAt()]);
-    const now = deps.clock().getTime();
     // Work due but not taken is held by another replica's transaction (SKIP LOCKED passed it
     // by): look again shortly, not at once and again and again.
-    const notBefore = (at: Date | null, took: number): number => (at === null ? Infinity : took === 0 && at.getTime() <= now ? now + heldRetryMs : at.getTime());
-    outboxDueAt = notBefore(outbox, swept);
-    arm(Math.min(now + deps.pollMs, notBefore(escalation, moved), outboxDueAt));
+    const notBefore = (at: Date | null, took: number, now: number): number => (at === null ? Infinity : took === 0 && at.getTime() <= now ? now + heldRetryMs : at.getTime());
+    // The next step is armed for now, and the pass ends without waiting for its sends: a step
+    // falling due while they record their outcomes (slow in a storm) fires on time, not behind them.
+    const escalation = await deps.escalator.nextDueAt();
+    const now = deps.clock().getTime();
+    arm(Math.min(now + deps.pollMs, notBefore(escalation, moved, now)));
+    // The outbox's next work is looked up once this pass's sends are recorded, so that their
+    // claims (leased) do not look like work falling due when the lease passes.
+    track(
+      Promise.all(sends).then(async () => {
+        const outbox = await deps.outbox.nextDueAt();
+        outboxDueAt = notBefore(outbox, swept, deps.clock().getTime());
+        arm(outboxDueAt);
+      }),
+    );
   };
 
   /** One pass at a time in this process; a request during a pass runs another right after. */
