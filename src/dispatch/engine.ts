@@ -69,7 +69,8 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
   };
 
   const arm = (at: number): void => {
-    if (!started || stopped) return;
+    // Infinity: nothing known to come (setTimeout would take it for 1 ms).
+    if (!started || stopped || !Number.isFinite(at)) return;
     if (timer !== null && timer.at <= at) return;
     if (timer !== null) timers.clearTimeout(timer.handle);
     const handle = timers.setTimeout(

@@ -1,7 +1,9 @@
 // The engine's timing: it arms a timer for the exact instant the next step falls due, and a
 // page opened on one replica wakes the others (NOTIFY) so whichever is free fires the step, once.
+import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
-import type { Timers } from '../../src/dispatch/index.js';
+import { openDatabase } from '../../src/db/index.js';
+import { createDispatchEngine, type Escalator, type Outbox, type Timers } from '../../src/dispatch/index.js';
 import { testDriver } from '../support/db.js';
 import { gatewayPerTest, MINUTE } from '../support/gateway.js';
 
@@ -75,5 +77,47 @@ describe(`the dispatch engine (${testDriver})`, () => {
     await Promise.all([a.g.drain(), b.g.drain()]);
     const voice = [...a.g.devDeliveries, ...b.g.devDeliveries].filter((d) => d.channel === 'voice');
     expect(voice).toHaveLength(1);
+  });
+});
+
+/** A promise and the hand that settles it. */
+function deferred<T>(): { promise: Promise<T>; resolve(value: T): void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('the dispatch engine between passes', () => {
+  it('arms nothing for an outbox with nothing to come, even when the lookup ends while no timer is armed', async () => {
+    // The outbox's next work is looked up after a pass's sends, while the next pass may already
+    // be running with its timer spent: "nothing to come" must leave the timer alone, not arm
+    // one for 1 ms (what setTimeout makes of Infinity) and spin.
+    const database = await openDatabase({ driver: 'pglite', dataDir: null });
+    const timers = handTimers();
+    const outboxLookups = [deferred<Date | null>(), deferred<Date | null>()];
+    const stepLookups = [Promise.resolve(null), new Promise<null>(() => {})];
+    let outboxCalls = 0;
+    let stepCalls = 0;
+    const escalator: Escalator = { fireDue: async () => 0, nextDueAt: () => stepLookups[stepCalls++] ?? Promise.resolve(null) };
+    const outbox: Outbox = { sendClaimed: async () => 0, sweep: async () => 0, nextDueAt: () => outboxLookups[outboxCalls++]?.promise ?? Promise.resolve(null) };
+    const engine = createDispatchEngine({ database, escalator, outbox, clock: () => night, log: pino({ level: 'silent' }), pollMs: 30 * MINUTE, timers });
+    try {
+      await engine.start();
+      // The first pass armed its poll and is waiting for the outbox's lookup.
+      await vi.waitFor(() => expect(outboxCalls).toBe(1));
+      expect(timers.armed().map((a) => a.ms)).toEqual([30 * MINUTE]);
+      // The poll goes off: a second pass starts and stays in its step lookup, no timer armed.
+      timers.armed()[0]!.fire();
+      await vi.waitFor(() => expect(stepCalls).toBe(2));
+      expect(timers.armed()).toEqual([]);
+      // The first pass's outbox lookup ends now: nothing to come.
+      outboxLookups[0]!.resolve(null);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(timers.armed().map((a) => a.ms)).toEqual([]);
+      expect(engine.armedFor()).toBeNull();
+    } finally {
+      outboxLookups[1]!.resolve(null);
+      await database.close();
+    }
   });
 });
