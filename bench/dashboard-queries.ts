@@ -31,6 +31,7 @@ import { createRulesRegistry, type RulesRegistry } from '../src/rules/index.js';
 import { explainAll, recordingDb, type StatementPlan } from './dashboard-queries/explain.js';
 import { generateHistory, hospitalZone, type GenerationStep, type HistorySize } from './dashboard-queries/history.js';
 import { ms, ratio, table } from './dispatch-latency/stats.js';
+import { withDatabase } from './databases.js';
 import { backgroundShare, codeVersion, writeResults } from './machine.js';
 
 // ── settings ────────────────────────────────────────────────────────────────────────────────
@@ -78,15 +79,6 @@ const dayMs = 86_400_000;
  * generates the same rows and weekly buckets fall on whole weeks.
  */
 const historyEnd = new Date('2026-11-30T06:00:00.000Z');
-
-
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-
 
 /** Above this much background CPU (% of one core) the report warns that the figures shared the machine. */
 const busyShare = 20;

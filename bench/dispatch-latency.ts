@@ -12,22 +12,19 @@
 // A fresh database is created for the run and dropped at the end.
 // Writes bench/results/dispatch-latency.json and bench/results/dispatch-latency.md. Exits 1
 // when a measured alert was not accepted, never reached a channel, or a ladder did not finish.
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import postgres from 'postgres';
-import { startGateway } from '../src/app.js';
 import { issueToken } from '../src/auth/tokens.js';
 import { createDevChannels } from '../src/channels/index.js';
-import { configFromEnv } from '../src/config.js';
-import { writeDrillHospital } from '../test/support/drill-hospital.js';
 import { startBaseline } from './load/baseline.js';
 import { monotonicMs } from './dispatch-latency/clock.js';
 import { runOpenLoop, type LoadPlan, type RequestSample } from './dispatch-latency/open-loop.js';
 import { recordingChannels, stepKey } from './dispatch-latency/recording-channels.js';
 import { distribution, ms, ratio, table, type Distribution } from './dispatch-latency/stats.js';
+import { createScratchDatabase } from './databases.js';
+import { startDrillGateway, wallClock } from './drill-gateway.js';
 import { backgroundShare, codeVersion, machineBusyMs, writeResults } from './machine.js';
 
 // ── settings ────────────────────────────────────────────────────────────────────────────────
@@ -88,11 +85,6 @@ const alertBody = JSON.stringify({ alert: { test: 'K', unit: '5W', patient: { na
 /** Longest wait, after the last alert and the ladder's length, for every ladder to run out (an overloaded gateway works off a backlog). */
 const ladderWaitMs = 600_000;
 
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
 
 function plan(settings: Settings, url: string, headers: Record<string, string>): LoadPlan {
   return {
@@ -343,24 +335,13 @@ interface StepFired {
 
 async function runGateway(databaseUrl: string, settings: Settings, probe: postgres.Sql, epochOffsetMs: number): Promise<GatewayResult> {
   const dir = mkdtempSync(join(os.tmpdir(), 'pagerless-bench-'));
-  const hospital = writeDrillHospital(dir, { now: new Date(), stepSeconds: settings.stepSeconds, ladder: settings.ladder });
-  const config = configFromEnv({
-    PORT: '0',
-    DATABASE_URL: databaseUrl,
-    PAGERLESS_RULES_DIR: hospital.rulesDir,
-    PAGERLESS_SOURCES: hospital.sourcesFile,
-    PAGERLESS_DATA_DIR: join(dir, 'pglite'),
-    LOG_LEVEL: 'silent',
-  });
-  const clock = (): Date => new Date();
-  const recording = recordingChannels(createDevChannels({ clock }).channels);
+  const recording = recordingChannels(createDevChannels({ clock: wallClock }).channels);
   const before = await commits(probe);
-  const gateway = await startGateway(config, {
-    clock,
-    env: { PAGERLESS_AUDIT_KEY: randomBytes(32).toString('hex'), PAGERLESS_PHI_KEY: randomBytes(32).toString('hex') },
-    onFirstAdminToken: () => {},
-    log: pino({ level: 'silent' }),
-    background: true,
+  const { gateway, hospital } = await startDrillGateway({
+    dir,
+    databaseUrl,
+    stepSeconds: settings.stepSeconds,
+    ladder: settings.ladder,
     channels: recording.channels,
   }).catch((e: unknown) => {
     rmSync(dir, { recursive: true, force: true });
@@ -580,15 +561,14 @@ async function main(): Promise<void> {
   const started = monotonicMs();
   const settings = readSettings();
   const server = process.env['BENCH_DATABASE_URL'] ?? defaultServer;
-  const name = `pagerless_bench_${randomBytes(6).toString('hex')}`;
   const admin = postgres(server, { max: 1, onnotice: () => {} });
   const [version] = await admin<{ server_version: string }[]>`show server_version`;
-  await admin.unsafe(`create database "${name}"`);
-  const databaseUrl = withDatabase(server, name);
+  const scratch = await createScratchDatabase(admin, server, 'pagerless_bench');
+  const databaseUrl = scratch.url;
   const probe = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   const drop = async (): Promise<void> => {
     await probe.end({ timeout: 5 }).catch(() => undefined);
-    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    await scratch.drop();
     await admin.end({ timeout: 5 });
   };
   process.once('SIGINT', () => {
@@ -601,7 +581,7 @@ async function main(): Promise<void> {
     const epochOffsetMs = Date.now() - monotonicMs();
     const idleCpu = await backgroundShare();
     if (idleCpu > 20) console.log(`warning: the machine was ${idleCpu.toFixed(0)}% busy (of one core) before the run; the figures share it with that`);
-    console.log(`database ${name}; ${settings.rate}/s, ${settings.warmupS} s warm-up + ${settings.durationS} s, step ${settings.stepSeconds} s`);
+    console.log(`database ${scratch.name}; ${settings.rate}/s, ${settings.warmupS} s warm-up + ${settings.durationS} s, step ${settings.stepSeconds} s`);
     console.log('baseline: a bare Hono route inserting one row…');
     const baseline = await runBaseline(databaseUrl, settings, probe, epochOffsetMs);
     console.log('gateway: POST /v1/alerts through the dispatch core…');

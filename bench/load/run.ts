@@ -17,18 +17,13 @@
 // Writes bench/results/load.json (every figure) and bench/results/load.md (the tables).
 // Exits 0 when thresholds fail (they are aims, reported), 1 when the run itself broke (a target
 // would not start, a scenario could not be run).
-import { randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { delimiter, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { pino } from 'pino';
 import postgres from 'postgres';
-import { startGateway } from '../../src/app.js';
 import { issueToken } from '../../src/auth/tokens.js';
 import { createDevChannels } from '../../src/channels/index.js';
-import { configFromEnv } from '../../src/config.js';
-import { writeDrillHospital } from '../../test/support/drill-hospital.js';
 import { monotonicMs } from '../dispatch-latency/clock.js';
 import { startBaseline } from './baseline.js';
 import { k6Runner } from './k6-runner.js';
@@ -38,6 +33,8 @@ import { aimsOf, markdown, ratiosOf, type DatabaseKind, type LoadReport, type Sc
 import { durationMs, isGatewayMetric, scaleScenario, type Runner, type ScenarioName, type Target } from './scenario.js';
 import { scenarios, stepSeconds } from './scenarios.js';
 import { evaluateThresholds, type MetricValues } from './thresholds.js';
+import { createScratchDatabase } from '../databases.js';
+import { startDrillGateway, wallClock } from '../drill-gateway.js';
 import { backgroundShare, codeVersion, writeResults } from '../machine.js';
 
 // ── settings ────────────────────────────────────────────────────────────────────────────────
@@ -136,14 +133,9 @@ interface RunningTarget {
 async function freshDatabase(kind: DatabaseKind, settings: Settings, admin: postgres.Sql | null, dir: string): Promise<{ url: string | null; dataDir: string }> {
   const dataDir = join(dir, 'pglite');
   if (kind === 'pglite') return { url: null, dataDir };
-  const name = `pagerless_bench_load_${randomBytes(6).toString('hex')}`;
-  await admin!.unsafe(`create database "${name}"`);
-  cleanups.push(async () => {
-    await admin!.unsafe(`drop database if exists "${name}" with (force)`);
-  });
-  const u = new URL(settings.server);
-  u.pathname = `/${name}`;
-  return { url: u.toString(), dataDir };
+  const database = await createScratchDatabase(admin!, settings.server, 'pagerless_bench_load');
+  cleanups.push(database.drop);
+  return { url: database.url, dataDir };
 }
 
 async function startBaselineTarget(kind: DatabaseKind, settings: Settings, admin: postgres.Sql | null): Promise<RunningTarget> {
@@ -159,33 +151,16 @@ async function startBaselineTarget(kind: DatabaseKind, settings: Settings, admin
 async function startGatewayTarget(kind: DatabaseKind, settings: Settings, admin: postgres.Sql | null): Promise<RunningTarget> {
   const dir = mkdtempSync(join(os.tmpdir(), 'pagerless-bench-load-'));
   cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-  const { url, dataDir } = await freshDatabase(kind, settings, admin, dir);
-  const hospital = writeDrillHospital(dir, { now: new Date(), stepSeconds, ladder: 'short' });
-  const config = configFromEnv({
-    PORT: '0',
-    ...(url === null ? {} : { DATABASE_URL: url }),
-    PAGERLESS_RULES_DIR: hospital.rulesDir,
-    PAGERLESS_SOURCES: hospital.sourcesFile,
-    PAGERLESS_DATA_DIR: dataDir,
-    LOG_LEVEL: 'silent',
-  });
-  const clock = (): Date => new Date();
-  const gateway = await startGateway(config, {
-    clock,
-    env: { PAGERLESS_AUDIT_KEY: randomBytes(32).toString('hex'), PAGERLESS_PHI_KEY: randomBytes(32).toString('hex') },
-    onFirstAdminToken: () => {},
-    log: pino({ level: 'silent' }),
-    background: true,
-    channels: createDevChannels({ clock }).channels,
-  });
+  const { url } = await freshDatabase(kind, settings, admin, dir);
+  const { gateway, hospital } = await startDrillGateway({ dir, databaseUrl: url, stepSeconds, ladder: 'short', channels: createDevChannels({ clock: wallClock }).channels });
   const stop = once(() => gateway.stop());
   cleanups.push(stop);
   const db = gateway.database.db;
   const keys = {
-    source: await issueToken(db, { kind: 'source', name: 'lab' }, clock()),
+    source: await issueToken(db, { kind: 'source', name: 'lab' }, wallClock()),
     // Acknowledgements come from the provider the drill hospital pages first.
-    person: await issueToken(db, { kind: 'person', name: hospital.provider }, clock()),
-    admin: await issueToken(db, { kind: 'admin', name: 'bench' }, clock()),
+    person: await issueToken(db, { kind: 'person', name: hospital.provider }, wallClock()),
+    admin: await issueToken(db, { kind: 'admin', name: 'bench' }, wallClock()),
   };
   const target = { url: gateway.url, keys };
   await smokeTest(target);
