@@ -13,7 +13,6 @@ import { readJsonBody } from '../json-body.js';
 export interface AlertRouteDeps {
   readonly rules: () => RuleSet;
   readonly roster: () => RosterLookup;
-  readonly clock: () => Date;
   readonly openPage: (input: OpenPageInput) => Promise<OpenPageResult>;
   readonly findIdempotent: (source: string, key: string) => Promise<OpenPageResult | null>;
 }
@@ -55,7 +54,7 @@ export function alertRoutes(deps: AlertRouteDeps): Hono<{ Variables: AuthVariabl
     if (!validated.ok) throw new HttpError(400, 'invalid_alert', 'the alert does not fit the schema of the rules', { issues: validated.issues });
 
     // The page opens when the request arrived (noteArrival), not once it has been read and checked.
-    const receivedAt = c.get('arrivedAt') ?? deps.clock();
+    const receivedAt = c.get('arrivedAt');
     const roster = deps.roster();
     const decision = rules.route(validated.alert, receivedAt, roster);
     if (decision.kind === 'unmatched') {
