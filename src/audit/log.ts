@@ -3,7 +3,7 @@
 // covers the row really before it; writers on other chains go on meanwhile.
 import { and, asc, eq, gt, isNull, like, or } from 'drizzle-orm';
 import type { Db, DbExecutor } from '../db/index.js';
-import { tables } from '../db/index.js';
+import { insertRows, tables } from '../db/index.js';
 import type { AuditData } from '../db/schema.js';
 import { auditChains, auditMac, chainOf, genesisMac, headSeal } from './chain.js';
 
@@ -26,8 +26,27 @@ export async function appendAudit(tx: DbExecutor, key: Buffer, event: AuditEvent
  * lock is held from here to the commit, so the later it is taken, the less writers wait.
  */
 export async function appendAuditEvents(tx: DbExecutor, key: Buffer, events: readonly AuditEvent[], at: Date): Promise<number[]> {
-  if (events.length === 0) return [];
-  const chain = chainOf(events[0]!.subject);
+  return (await appendAuditEventsWith(tx, key, events, at, [])).seqs;
+}
+
+/**
+ * The transaction's last writes and its audit events. `writes` (statements already started on
+ * `tx`) go to the database together, pipelined: one round trip, not one each. Then the chain
+ * lock, after them, so that a write waiting on another transaction's row (a unique key) never
+ * holds a chain lock meanwhile; then the events' insert and the head's update, together. On a
+ * busy gateway each round trip waits its turn in the event loop, so a page is written in a few.
+ * Answers what `writes` answered, and the events' sequence numbers.
+ */
+export async function appendAuditEventsWith<const T extends readonly unknown[]>(
+  tx: DbExecutor,
+  key: Buffer,
+  events: readonly AuditEvent[],
+  at: Date,
+  writes: { readonly [K in keyof T]: PromiseLike<T[K]> },
+): Promise<{ readonly seqs: number[]; readonly written: T }> {
+  const written = (await Promise.all(writes)) as unknown as T;
+  const chain = events.length === 0 ? null : chainOf(events[0]!.subject);
+  if (chain === null) return { seqs: [], written };
   const [head] = await tx.select().from(auditHead).where(eq(auditHead.id, chain)).for('update');
   if (head === undefined) throw new Error(`the audit trail has no head row for chain ${chain}: the database was not migrated`);
   let prevMac = head.mac;
@@ -38,14 +57,16 @@ export async function appendAuditEvents(tx: DbExecutor, key: Buffer, events: rea
     prevMac = mac;
     return row;
   });
-  const inserted = await tx.insert(auditEvents).values(rows).returning({ seq: auditEvents.seq });
   const last = rows[rows.length - 1]!;
   const next = { chain, position: last.position, count: head.count + rows.length, mac: last.mac };
-  await tx
-    .update(auditHead)
-    .set({ position: next.position, count: next.count, mac: next.mac, seal: headSeal(key, next) })
-    .where(eq(auditHead.id, chain));
-  return inserted.map((r) => r.seq);
+  const [inserted] = await Promise.all([
+    insertRows(tx, auditEvents, rows),
+    tx
+      .update(auditHead)
+      .set({ position: next.position, count: next.count, mac: next.mac, seal: headSeal(key, next) })
+      .where(eq(auditHead.id, chain)),
+  ]);
+  return { seqs: inserted.map((r) => r.seq), written };
 }
 
 export interface AuditProblem {

@@ -10,7 +10,8 @@ import { recordProviderReport, type ProviderReport, type ReportOutcome } from '.
 import { createDispatchEngine, type DispatchEngine, type Timers } from './engine.js';
 import { createEscalator } from './escalations.js';
 import type { DispatchMetrics } from './metrics.js';
-import { findIdempotent, openPage, type OpenPageInput, type OpenPageResult } from './open-page.js';
+import { createPageIntake } from './intake.js';
+import { findIdempotent, type OpenPageInput, type OpenPageResult } from './open-page.js';
 import { createOutbox, defaultRetryPolicy, type RetryPolicy } from './outbox.js';
 import { loadPageView, type PageView } from './page-view.js';
 
@@ -38,9 +39,11 @@ export interface DispatchTuning {
   readonly leaseMs: number;
   readonly batchSize: number;
   readonly retry: RetryPolicy;
+  /** Alerts committed in one transaction at most, and such transactions at once (intake.ts). */
+  readonly intake: { readonly maxBatch: number; readonly concurrency: number };
 }
 
-export const defaultTuning: DispatchTuning = { pollMs: 1_000, leaseMs: 30_000, batchSize: 50, retry: defaultRetryPolicy };
+export const defaultTuning: DispatchTuning = { pollMs: 1_000, leaseMs: 30_000, batchSize: 50, retry: defaultRetryPolicy, intake: { maxBatch: 100, concurrency: 4 } };
 
 export interface Dispatcher {
   open(input: OpenPageInput): Promise<OpenPageResult>;
@@ -64,18 +67,30 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const escalator = createEscalator({ ...common, rules: deps.rules, roster: deps.roster, leaseMs: tuning.leaseMs });
   const outbox = createOutbox({ ...common, phiKey: deps.phiKey, ackLinkKey: deps.ackLinkKey, channels: deps.channels, rules: deps.rules, publicBaseUrl: deps.publicBaseUrl, leaseMs: tuning.leaseMs, retry: tuning.retry });
   const engine = createDispatchEngine({ database: deps.database, escalator, outbox, clock: deps.clock, log: deps.log, pollMs: tuning.pollMs, ...(deps.timers === undefined ? {} : { timers: deps.timers }) });
+  const intake = createPageIntake({
+    db,
+    auditKey: deps.auditKey,
+    phiKey: deps.phiKey,
+    leaseMs: tuning.leaseMs,
+    ...tuning.intake,
+    committed(opened) {
+      if (opened.length === 0) return;
+      for (const o of opened) {
+        deps.metrics.pagesOpened.inc({ workflow: o.workflow });
+        if (o.send.rows.some((n) => n.standsInFor !== null)) deps.metrics.fallbacks.inc({ workflow: o.workflow });
+      }
+      // The batch's first notifications go out together; the engine arms for the earliest next step.
+      const dueAts = opened.flatMap((o) => (o.nextDueAt === null ? [] : [o.nextDueAt.getTime()]));
+      engine.afterCommit(
+        { rows: opened.flatMap((o) => o.send.rows), pages: new Map(opened.flatMap((o) => [...o.send.pages])) },
+        dueAts.length === 0 ? null : new Date(Math.min(...dueAts)),
+      );
+    },
+  });
 
   return {
     engine,
-    async open(input) {
-      const result = await openPage({ db, auditKey: deps.auditKey, phiKey: deps.phiKey, leaseMs: tuning.leaseMs }, input);
-      if (result.kind === 'opened') {
-        deps.metrics.pagesOpened.inc({ workflow: input.match.workflow });
-        if (result.send.rows.some((n) => n.standsInFor !== null)) deps.metrics.fallbacks.inc({ workflow: input.match.workflow });
-        engine.afterCommit(result.send, result.nextDueAt);
-      }
-      return result;
-    },
+    open: (input) => intake.open(input),
     async acknowledge(input) {
       return acknowledgePage({ db, auditKey: deps.auditKey, rules: deps.rules, clock: deps.clock, metrics: deps.metrics }, input);
     },

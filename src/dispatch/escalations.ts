@@ -5,7 +5,7 @@
 import { and, asc, eq, inArray, isNotNull, lte, min, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { RosterLookup } from '../../grammar/index.js';
-import { appendAuditEvents, type AuditEvent } from '../audit/index.js';
+import { appendAuditEventsWith, type AuditEvent } from '../audit/index.js';
 import type { Db, DbTransaction } from '../db/index.js';
 import { tables } from '../db/index.js';
 import type { RulesRegistry } from '../rules/index.js';
@@ -95,10 +95,13 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
           moves.push({ pageId: row.id, cycle: row.cycle, nextStep: row.nextStep, dueAt: new Date(now.getTime() + failedStepRetryMs) });
         }
       }
-      const queued = await queueNotifications(tx, rows);
-      if (missed.length > 0) await tx.update(pages).set({ missed: true }).where(inArray(pages.id, missed));
-      await moveEscalations(tx, moves, now);
-      await appendAuditEvents(tx, deps.auditKey, audit, now);
+      const {
+        written: [queued],
+      } = await appendAuditEventsWith(tx, deps.auditKey, audit, now, [
+        queueNotifications(tx, rows),
+        missed.length === 0 ? Promise.resolve() : tx.update(pages).set({ missed: true }).where(inArray(pages.id, missed)),
+        moveEscalations(tx, moves, now),
+      ]);
       return { fired: due.length, send: { rows: queued, pages: new Map<string, PageContext>(due.map((d) => [d.id, d])) } };
     });
     for (const ms of lateness) deps.metrics.escalationLateness.observe(ms / 1000);

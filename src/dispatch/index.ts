@@ -4,7 +4,7 @@ export { deliveryForCall, type ProviderReport, type ReportOutcome } from './deli
 export { createDispatchEngine, type DispatchEngine, type Timers } from './engine.js';
 export { createEscalator, type Escalator } from './escalations.js';
 export { createDispatchMetrics, type DispatchMetrics } from './metrics.js';
-export { openPage, type OpenPageInput, type OpenPageResult } from './open-page.js';
+export type { OpenPageInput, OpenPageResult } from './open-page.js';
 export { createOutbox, defaultRetryPolicy, type Outbox, type RetryPolicy } from './outbox.js';
 export { loadPageView, type DeliveryState, type PageState, type PageView } from './page-view.js';
 export { openPhi, sealPhi } from './phi-vault.js';

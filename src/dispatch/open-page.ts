@@ -1,21 +1,21 @@
 // Opening a page: one transaction writes the alert (PHI sealed), the page with the rules version
 // that routed it, the escalation row, the first step's notifications into the outbox, and the
-// audit events. The HTTP answer goes out only after it commits.
+// audit events; for a batch of alerts at once (intake.ts). The HTTP answer goes out only after
+// it commits.
 import { randomUUID } from 'node:crypto';
-import { and, eq, ne, sql } from 'drizzle-orm';
+import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { AlertRecord, RosterLookup, RouteMatch, RuleSet } from '../../grammar/index.js';
-import { appendAuditEvents, type AuditEvent } from '../audit/index.js';
-import type { Db, DbTransaction } from '../db/index.js';
-import { tables } from '../db/index.js';
+import { appendAuditEventsWith, type AuditEvent } from '../audit/index.js';
+import type { DbExecutor, DbTransaction } from '../db/index.js';
+import { insertRows, tables } from '../db/index.js';
 import { firstPosition, storedPosition } from './ladder.js';
-import type { SendBatch } from './outbox.js';
+import type { ClaimedNotification, PageContext, SendBatch } from './outbox.js';
 import { sealPhi } from './phi-vault.js';
-import { planDueSteps, queueNotifications } from './steps.js';
+import { planDueSteps, queueNotifications, type NotificationRow } from './steps.js';
 
 const { alerts, pages, escalations } = tables;
 
 export interface OpenPageDeps {
-  readonly db: Db;
   readonly auditKey: Buffer;
   readonly phiKey: Buffer;
   readonly leaseMs: number;
@@ -49,27 +49,96 @@ export type OpenPageResult =
   /** The same Idempotency-Key was seen before: the first answer, again. */
   | (AlertOutcome & { readonly kind: 'replayed' });
 
-export async function openPage(deps: OpenPageDeps, input: OpenPageInput): Promise<OpenPageResult> {
-  if (input.idempotencyKey !== null) {
-    const seen = await findIdempotent(deps.db, input.source, input.idempotencyKey);
-    if (seen !== null) return seen;
-  }
-  try {
-    return await deps.db.transaction((tx) => openOrRepeat(tx, deps, input));
-  } catch (e) {
-    // Two requests raced: one with the same Idempotency-Key, or the same dedup key, committed
-    // first. Their answer is ours now.
-    if (!isUniqueViolation(e)) throw e;
-    if (input.idempotencyKey !== null) {
-      const seen = await findIdempotent(deps.db, input.source, input.idempotencyKey);
-      if (seen !== null) return seen;
+/**
+ * Opens pages for several alerts in one transaction: a few multi-row statements and one audit
+ * append, however many alerts. Answers in the order of `inputs`. The caller keeps two alerts
+ * with the same dedup key or Idempotency-Key out of one batch (the second is the first's repeat
+ * or replay, which only a later transaction can see); a unique violation means a concurrent
+ * transaction took a key first, and the caller opens each alert again on its own.
+ */
+export async function openPages(tx: DbTransaction, deps: OpenPageDeps, inputs: readonly OpenPageInput[]): Promise<OpenPageResult[]> {
+  const [replays, openByKey] = await Promise.all([findReplays(tx, inputs), lockOpenDuplicates(tx, inputs)]);
+  const fresh = inputs.filter((input) => !replays.has(input));
+  const audit: AuditEvent[] = [];
+  const results = new Map<OpenPageInput, OpenPageResult>(replays);
+  const pageRows: (typeof pages.$inferInsert)[] = [];
+  const alertRows: (typeof alerts.$inferInsert)[] = [];
+  const escalationRows: (typeof escalations.$inferInsert)[] = [];
+  const notificationRows: NotificationRow[] = [];
+  const repeatedPages: string[] = [];
+  const opened: { input: OpenPageInput; pageId: string; alertId: string; context: PageContext; nextDueAt: Date | null }[] = [];
+
+  for (const input of fresh) {
+    const at = input.receivedAt;
+    const alertId = randomUUID();
+    const actor = `source:${input.source}`;
+    const open = input.dedupKey === null ? undefined : openByKey.get(dedupKeyOf(input.source, input.dedupKey));
+    if (open !== undefined) {
+      alertRows.push(alertRow(deps, input, alertId, open.id, audit).row);
+      repeatedPages.push(open.id);
+      audit.push({ actor, kind: 'alert.repeated', subject: `page:${open.id}`, data: { alert: alertId } });
+      results.set(input, { kind: 'repeated', alertId, pageId: open.id, workflow: open.workflow, rulesVersion: open.rulesVersion });
+      continue;
     }
-    return deps.db.transaction((tx) => openOrRepeat(tx, deps, input));
+    const pageId = randomUUID();
+    const { match, ruleSet } = input;
+    pageRows.push({
+      id: pageId,
+      source: input.source,
+      dedupKey: input.dedupKey,
+      alertId,
+      workflow: match.workflow,
+      route: match.route,
+      routeOrder: match.order,
+      rulesVersion: ruleSet.version.hash,
+      rulesGitCommit: ruleSet.version.gitCommit,
+      status: 'open',
+      openedAt: at,
+      unit: typeof input.alert['unit'] === 'string' && ruleSet.schema.fields['unit']?.phi !== true ? input.alert['unit'] : null,
+    });
+    const alert = alertRow(deps, input, alertId, pageId, audit);
+    alertRows.push(alert.row);
+    audit.push({ actor, kind: 'page.opened', subject: `page:${pageId}`, data: { alert: alertId, workflow: match.workflow, route: match.route, rulesVersion: ruleSet.version.hash, rulesGitCommit: ruleSet.version.gitCommit } });
+
+    // Every step due at once fires in this transaction; the escalation row points at the next.
+    const page = { id: pageId, routeOrder: match.order, openedAt: at, acknowledged: false };
+    const route = ruleSet.routes[match.order]!;
+    const planned = planDueSteps(page, firstPosition(route), at, { ruleSet, roster: input.roster, leaseMs: deps.leaseMs });
+    notificationRows.push(...planned.rows);
+    escalationRows.push({ pageId, ...storedPosition(route, planned.next, 0), dueAt: planned.dueAt, ranOutAt: planned.dueAt === null ? at : null });
+    audit.push(...planned.events);
+    const context = { id: pageId, status: 'open' as const, workflow: match.workflow, routeOrder: match.order, rulesVersion: ruleSet.version.hash, openedAt: at, fields: alert.fields, phi: alert.phi };
+    opened.push({ input, pageId, alertId, context, nextDueAt: planned.dueAt });
   }
+
+  // Sent together (the pages first: the other rows refer to them); one audit append for the batch.
+  const { written } = await appendAuditEventsWith(tx, deps.auditKey, audit, inputs[0]!.receivedAt, [
+    insertRows(tx, pages, pageRows),
+    insertRows(tx, alerts, alertRows),
+    repeatedPages.length === 0 ? Promise.resolve() : tx.update(pages).set({ alertCount: sql`${pages.alertCount} + 1` }).where(inArray(pages.id, repeatedPages)),
+    queueNotifications(tx, notificationRows),
+    insertRows(tx, escalations, escalationRows),
+  ]);
+  const queued = written[3];
+
+  const queuedByPage = new Map<string, ClaimedNotification[]>();
+  for (const n of queued) queuedByPage.set(n.pageId, [...(queuedByPage.get(n.pageId) ?? []), n]);
+  for (const o of opened) {
+    results.set(o.input, {
+      kind: 'opened',
+      alertId: o.alertId,
+      pageId: o.pageId,
+      workflow: o.input.match.workflow,
+      rulesVersion: o.input.ruleSet.version.hash,
+      send: { rows: queuedByPage.get(o.pageId) ?? [], pages: new Map([[o.pageId, o.context]]) },
+      nextDueAt: o.nextDueAt,
+    });
+  }
+  return inputs.map((input) => results.get(input)!);
 }
 
 /** The alert a source sent before with this Idempotency-Key, and its page; null when it is new. */
-export async function findIdempotent(db: Db, source: string, key: string): Promise<(AlertOutcome & { readonly kind: 'replayed' }) | null> {
+export async function findIdempotent(db: DbExecutor, source: string, key: string): Promise<(AlertOutcome & { readonly kind: 'replayed' }) | null> {
   const [row] = await db
     .select({ alertId: alerts.id, pageId: pages.id, workflow: pages.workflow, rulesVersion: pages.rulesVersion })
     .from(alerts)
@@ -78,57 +147,42 @@ export async function findIdempotent(db: Db, source: string, key: string): Promi
   return row === undefined ? null : { kind: 'replayed', ...row };
 }
 
-async function openOrRepeat(tx: DbTransaction, deps: OpenPageDeps, input: OpenPageInput): Promise<OpenPageResult> {
-  const at = input.receivedAt;
-  const alertId = randomUUID();
-  const audit: AuditEvent[] = [];
-  const actor = `source:${input.source}`;
-
-  if (input.dedupKey !== null) {
-    const [open] = await tx
-      .select({ id: pages.id, workflow: pages.workflow, rulesVersion: pages.rulesVersion })
-      .from(pages)
-      .where(and(eq(pages.source, input.source), eq(pages.dedupKey, input.dedupKey), ne(pages.status, 'resolved')))
-      // NO KEY UPDATE: the foreign keys of notifications being written for this page meanwhile need KEY SHARE.
-      .for('no key update');
-    if (open !== undefined) {
-      await insertAlert(tx, deps, input, alertId, open.id, audit);
-      await tx.update(pages).set({ alertCount: sql`${pages.alertCount} + 1` }).where(eq(pages.id, open.id));
-      audit.push({ actor, kind: 'alert.repeated', subject: `page:${open.id}`, data: { alert: alertId } });
-      await appendAuditEvents(tx, deps.auditKey, audit, at);
-      return { kind: 'repeated', alertId, pageId: open.id, workflow: open.workflow, rulesVersion: open.rulesVersion };
-    }
+/** The inputs whose Idempotency-Key was seen before, with the first answer. One statement. */
+async function findReplays(tx: DbTransaction, inputs: readonly OpenPageInput[]): Promise<Map<OpenPageInput, OpenPageResult>> {
+  const keyed = inputs.filter((i) => i.idempotencyKey !== null);
+  if (keyed.length === 0) return new Map();
+  const seen = await tx
+    .select({ source: alerts.source, key: alerts.idempotencyKey, alertId: alerts.id, pageId: pages.id, workflow: pages.workflow, rulesVersion: pages.rulesVersion })
+    .from(alerts)
+    .innerJoin(pages, eq(pages.id, alerts.pageId))
+    .where(sql`(${alerts.source}, ${alerts.idempotencyKey}) in (${sql.join(keyed.map((i) => sql`(${i.source}, ${i.idempotencyKey})`), sql`, `)})`);
+  const byKey = new Map(seen.map(({ source, key, ...outcome }) => [dedupKeyOf(source, key ?? ''), outcome]));
+  const replays = new Map<OpenPageInput, OpenPageResult>();
+  for (const input of keyed) {
+    const outcome = byKey.get(dedupKeyOf(input.source, input.idempotencyKey!));
+    if (outcome !== undefined) replays.set(input, { kind: 'replayed', ...outcome });
   }
+  return replays;
+}
 
-  const pageId = randomUUID();
-  const { match, ruleSet } = input;
-  await tx.insert(pages).values({
-    id: pageId,
-    source: input.source,
-    dedupKey: input.dedupKey,
-    alertId,
-    workflow: match.workflow,
-    route: match.route,
-    routeOrder: match.order,
-    rulesVersion: ruleSet.version.hash,
-    rulesGitCommit: ruleSet.version.gitCommit,
-    status: 'open',
-    openedAt: at,
-    unit: typeof input.alert['unit'] === 'string' && input.ruleSet.schema.fields['unit']?.phi !== true ? input.alert['unit'] : null,
-  });
-  const { fields, phi } = await insertAlert(tx, deps, input, alertId, pageId, audit);
-  audit.push({ actor, kind: 'page.opened', subject: `page:${pageId}`, data: { alert: alertId, workflow: match.workflow, route: match.route, rulesVersion: ruleSet.version.hash, rulesGitCommit: ruleSet.version.gitCommit } });
+/** The unresolved pages that already carry these inputs' dedup keys, locked until the commit. */
+async function lockOpenDuplicates(tx: DbTransaction, inputs: readonly OpenPageInput[]): Promise<Map<string, { id: string; workflow: string; rulesVersion: string }>> {
+  const keyed = inputs.filter((i) => i.dedupKey !== null);
+  if (keyed.length === 0) return new Map();
+  const open = await tx
+    .select({ id: pages.id, source: pages.source, dedupKey: pages.dedupKey, workflow: pages.workflow, rulesVersion: pages.rulesVersion })
+    .from(pages)
+    .where(and(sql`(${pages.source}, ${pages.dedupKey}) in (${sql.join(keyed.map((i) => sql`(${i.source}, ${i.dedupKey})`), sql`, `)})`, ne(pages.status, 'resolved')))
+    // Locked in one order, so two batches that share pages cannot wait on each other.
+    .orderBy(pages.id)
+    // NO KEY UPDATE: the foreign keys of notifications being written for this page meanwhile need KEY SHARE.
+    .for('no key update');
+  return new Map(open.map(({ source, dedupKey, ...page }) => [dedupKeyOf(source, dedupKey ?? ''), page]));
+}
 
-  // Every step due at once fires in this transaction; the escalation row points at the next.
-  const page = { id: pageId, routeOrder: match.order, openedAt: at, acknowledged: false };
-  const route = ruleSet.routes[match.order]!;
-  const planned = planDueSteps(page, firstPosition(route), at, { ruleSet, roster: input.roster, leaseMs: deps.leaseMs });
-  const rows = await queueNotifications(tx, planned.rows);
-  await tx.insert(escalations).values({ pageId, ...storedPosition(route, planned.next, 0), dueAt: planned.dueAt, ranOutAt: planned.dueAt === null ? at : null });
-  audit.push(...planned.events);
-  await appendAuditEvents(tx, deps.auditKey, audit, at);
-  const context = { id: pageId, status: 'open' as const, workflow: match.workflow, routeOrder: match.order, rulesVersion: ruleSet.version.hash, openedAt: at, fields, phi };
-  return { kind: 'opened', alertId, pageId, workflow: match.workflow, rulesVersion: ruleSet.version.hash, send: { rows, pages: new Map([[pageId, context]]) }, nextDueAt: planned.dueAt };
+/** One string per (source, key): the same key from two sources is two keys. */
+export function dedupKeyOf(source: string, key: string): string {
+  return JSON.stringify([source, key]);
 }
 
 /** The alert's fields, PHI apart from the rest. */
@@ -142,35 +196,20 @@ function splitFields(input: OpenPageInput): { clear: Record<string, string | num
   return { clear, phi };
 }
 
-/** Writes the alert; returns its clear fields and its sealed PHI, as the page's context carries them. */
-async function insertAlert(
-  tx: DbTransaction,
+/** The alert's row, its audit event, and its clear fields and sealed PHI, as the page's context carries them. */
+function alertRow(
   deps: OpenPageDeps,
   input: OpenPageInput,
   alertId: string,
   pageId: string,
   audit: AuditEvent[],
-): Promise<{ fields: Record<string, string | number>; phi: string | null }> {
+): { row: typeof alerts.$inferInsert; fields: Record<string, string | number>; phi: string | null } {
   const { clear, phi } = splitFields(input);
   const sealed = Object.keys(phi).length === 0 ? null : sealPhi(deps.phiKey, phi);
-  await tx.insert(alerts).values({
-    id: alertId,
-    source: input.source,
-    receivedAt: input.receivedAt,
-    dedupKey: input.dedupKey,
-    idempotencyKey: input.idempotencyKey,
+  audit.push({ actor: `source:${input.source}`, kind: 'alert.received', subject: `alert:${alertId}`, data: { page: pageId, fields: Object.keys(clear).length, phiFields: Object.keys(phi).length } });
+  return {
+    row: { id: alertId, source: input.source, receivedAt: input.receivedAt, dedupKey: input.dedupKey, idempotencyKey: input.idempotencyKey, fields: clear, phi: sealed, pageId },
     fields: clear,
     phi: sealed,
-    pageId,
-  });
-  audit.push({ actor: `source:${input.source}`, kind: 'alert.received', subject: `alert:${alertId}`, data: { page: pageId, fields: Object.keys(clear).length, phiFields: Object.keys(phi).length } });
-  return { fields: clear, phi: sealed };
-}
-
-function isUniqueViolation(e: unknown): boolean {
-  for (let err: unknown = e; err instanceof Error || (typeof err === 'object' && err !== null); err = (err as { cause?: unknown }).cause) {
-    if ((err as { code?: unknown }).code === '23505') return true;
-    if ((err as { cause?: unknown }).cause === undefined) break;
-  }
-  return false;
+  };
 }

@@ -8,7 +8,7 @@
 import { and, eq, inArray, isNull, lt, lte, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { RuleSet } from '../../grammar/index.js';
-import { appendAuditEvents, type AuditEvent } from '../audit/index.js';
+import { appendAuditEventsWith, type AuditEvent } from '../audit/index.js';
 import { ackCodePlaceholder, ackLinkLifetimeMs, ackLinkToken, phiGuard, type ChannelMessage, type ChannelSet, type DeliveryResult, type OutboundNotification, type PhiLeak, type Recipient } from '../channels/index.js';
 import { rowsOf, type Db, type DbTransaction } from '../db/index.js';
 import { tables } from '../db/index.js';
@@ -156,7 +156,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       const audit: AuditEvent[] = [];
       // The legacy pager going off before anyone acknowledged: how much the parallel stage still leans on it.
       const pagerPages = [...new Set(planned.filter(({ n, set }) => n.channel === 'pager' && written.has(n.id) && (set.status === 'sent' || set.status === 'delivered')).map(({ n }) => n.pageId))];
-      if (pagerPages.length > 0) await tx.update(pages).set({ pagerBeforeAck: true }).where(and(inArray(pages.id, pagerPages), isNull(pages.acknowledgedAt)));
+      const pagerWrite = pagerPages.length === 0 ? Promise.resolve() : tx.update(pages).set({ pagerBeforeAck: true }).where(and(inArray(pages.id, pagerPages), isNull(pages.acknowledgedAt)));
       const takeOver: NonNullable<ReturnType<typeof failoverRow>>[] = [];
       for (const { n, set, leak } of planned) {
         if (!written.has(n.id)) {
@@ -188,7 +188,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       const open = takeOver.length === 0 ? new Set<string>() : await openPages(tx, takeOver.map((f) => f.pageId));
       const failovers = await queueNotifications(tx, takeOver.filter((f) => open.has(f.pageId)));
       for (const f of failovers) audit.push({ actor: 'system', kind: 'notification.failed-over', subject: `page:${f.pageId}`, data: { notification: f.id, channel: f.channel, person: f.personId, cycle: f.cycle, step: f.step } });
-      await appendAuditEvents(tx, deps.auditKey, audit, now);
+      await appendAuditEventsWith(tx, deps.auditKey, audit, now, [pagerWrite]);
       return failovers;
     });
   };

@@ -6,7 +6,7 @@ import { inArray } from 'drizzle-orm';
 import type { RosterLookup, RuleSet } from '../../grammar/index.js';
 import type { AuditEvent } from '../audit/index.js';
 import type { DbTransaction } from '../db/index.js';
-import { tables } from '../db/index.js';
+import { insertRows, tables } from '../db/index.js';
 import { answerWindowMs, endOf, offsetOf, positionAfter, resumeFrom, type LadderPosition } from './ladder.js';
 import type { ClaimedNotification } from './outbox.js';
 
@@ -120,7 +120,7 @@ export function planDueSteps(page: LadderPage, from: LadderPosition | null, now:
 export async function queueNotifications(tx: DbTransaction, rows: readonly NotificationRow[]): Promise<ClaimedNotification[]> {
   if (rows.length === 0) return [];
   // The unique key (page, cycle, step, target, person, channel) makes a step's message happen once.
-  const written = await tx.insert(tables.notifications).values([...rows]).onConflictDoNothing().returning();
+  const written = await insertRows(tx, tables.notifications, rows, { onConflictDoNothing: true });
   const fellBack = [...new Set(written.filter((n) => n.standsInFor !== null).map((n) => n.pageId))];
   if (fellBack.length > 0) await tx.update(tables.pages).set({ fellBack: true }).where(inArray(tables.pages.id, fellBack));
   return written;
