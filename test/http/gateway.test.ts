@@ -131,7 +131,8 @@ describe('starting the gateway', () => {
   it('refuses to start on rules that do not compile, saying why', async () => {
     const rulesDir = mkdtempSync(join(tmpdir(), 'pagerless-badrules-'));
     (await import('node:fs')).writeFileSync(join(rulesDir, 'a.rules'), 'workflow w { stage paralel }');
-    const config = configFromEnv({ PORT: '0', PAGERLESS_RULES_DIR: rulesDir });
+    // Its own data directory: a gateway started with `npm start` holds the default one meanwhile.
+    const config = configFromEnv({ PORT: '0', PAGERLESS_RULES_DIR: rulesDir, PAGERLESS_DATA_DIR: join(rulesDir, 'pglite') });
     await expect(startGateway(config, { clock: () => now, env: {}, onFirstAdminToken: () => {}, log: pino({ level: 'silent' }), background: false })).rejects.toThrow(StartupError);
   });
 });
