@@ -14,6 +14,8 @@ export interface AuditEvent {
   readonly kind: string;
   readonly subject: string;
   readonly data: AuditData;
+  /** When it happened, when not the append's instant (a batch of alerts, each received at its own). */
+  readonly at?: Date;
 }
 
 /** Appends one event. Run it inside the transaction of the state change it records. */
@@ -44,16 +46,22 @@ export async function appendAuditEventsWith<const T extends readonly unknown[]>(
   at: Date,
   writes: { readonly [K in keyof T]: PromiseLike<T[K]> },
 ): Promise<{ readonly seqs: number[]; readonly written: T }> {
-  const written = (await Promise.all(writes)) as unknown as T;
+  // Every write settled before anything else is sent, failed or not: a write of several
+  // statements must not send its next one after the transaction ended.
+  const settled = await Promise.allSettled(writes);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  const written = settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
   const chain = events.length === 0 ? null : chainOf(events[0]!.subject);
   if (chain === null) return { seqs: [], written };
   const [head] = await tx.select().from(auditHead).where(eq(auditHead.id, chain)).for('update');
   if (head === undefined) throw new Error(`the audit trail has no head row for chain ${chain}: the database was not migrated`);
   let prevMac = head.mac;
-  const rows = events.map((event, i) => {
+  const rows = events.map(({ at: happened, ...event }, i) => {
     const position = head.position + 1 + i;
-    const mac = auditMac(key, { chain, position, at, ...event, prevMac });
-    const row = { chain, position, at, ...event, prevMac, mac };
+    const fields = { chain, position, at: happened ?? at, ...event, prevMac };
+    const mac = auditMac(key, fields);
+    const row = { ...fields, mac };
     prevMac = mac;
     return row;
   });

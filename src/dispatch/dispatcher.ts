@@ -74,6 +74,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const engine = createDispatchEngine({ database: deps.database, escalator, outbox, clock: deps.clock, log: deps.log, pollMs: tuning.pollMs, ...(deps.timers === undefined ? {} : { timers: deps.timers }) });
   const intake = createPageIntake({
     db,
+    log: deps.log,
     auditKey: deps.auditKey,
     phiKey: deps.phiKey,
     leaseMs: tuning.leaseMs,

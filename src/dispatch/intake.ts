@@ -2,17 +2,20 @@
 // that come in wait and then go as the next batch, in one transaction. An idle gateway opens an
 // alert's page at once; a storm of them costs a few statements per batch instead of per alert,
 // and each answer still goes out only after its own alert is committed.
+import type { Logger } from 'pino';
 import type { Db } from '../db/index.js';
+import { errorFields } from '../log-fields.js';
 import { dedupKeyOf, openPages, type OpenPageDeps, type OpenPageInput, type OpenPageResult } from './open-page.js';
 
 export type OpenedPage = Extract<OpenPageResult, { kind: 'opened' }> & { readonly input: OpenPageInput };
 
 export interface PageIntakeDeps extends OpenPageDeps {
   readonly db: Db;
+  readonly log: Logger;
   /** Batches committing at once; more wait. Leaves the rest of the request pool to other requests. */
   readonly concurrency: number;
   readonly maxBatch: number;
-  /** The pages a batch opened, once it has committed and before their answers go out. */
+  /** The pages a batch opened, once it has committed and their answers have gone out. */
   readonly committed: (opened: readonly OpenedPage[]) => void;
 }
 
@@ -35,30 +38,35 @@ export function createPageIntake(deps: PageIntakeDeps): PageIntake {
   const attempt = (inputs: readonly OpenPageInput[]) => deps.db.transaction((tx) => openPages(tx, deps, inputs));
 
   const answer = (batch: readonly Waiting[], results: readonly OpenPageResult[]): void => {
-    deps.committed(results.flatMap((r, i) => (r.kind === 'opened' ? [{ ...r, input: batch[i]!.input }] : [])));
     batch.forEach((w, i) => w.resolve(results[i]!));
+    // After the answers: nothing the engine does with the pages can undo their commit. Should
+    // it fail, their notifications are the sweeper's once their lease has passed.
+    try {
+      deps.committed(results.flatMap((r, i) => (r.kind === 'opened' ? [{ ...r, input: batch[i]!.input }] : [])));
+    } catch (e) {
+      deps.log.error(errorFields(e), 'handing committed pages to the engine failed; the sweeper will send them');
+    }
   };
 
-  const commit = async (batch: readonly Waiting[]): Promise<void> => {
-    const inputs = batch.map((w) => w.input);
+  /**
+   * Commits a batch. A lost race (another transaction took a key first, a deadlock, a
+   * serialization failure) tries the whole batch once more, which finds the winner's rows;
+   * another refusal, each alert alone, so that one alert's fault is not its batch-mates'.
+   */
+  const commit = async (batch: readonly Waiting[], raced = false): Promise<void> => {
     let results: readonly OpenPageResult[];
     try {
-      results = await attempt(inputs);
+      results = await attempt(batch.map((w) => w.input));
     } catch (e) {
-      // One alert's fault is not its batch-mates': each goes again on its own, one after
-      // another (in this batch's place, so no more transactions are open than allowed).
-      if (batch.length > 1) {
-        for (const w of batch) await commit([w]);
-        return;
-      }
-      // Two requests raced: one with the same Idempotency-Key, or the same dedup key, committed
-      // first. Its answer is ours now, which the second try finds.
-      if (!isUniqueViolation(e)) return batch[0]!.reject(e);
-      try {
-        results = await attempt(inputs);
-      } catch (again) {
-        return batch[0]!.reject(again);
-      }
+      // A lost connection may have lost the answer to a COMMIT that happened: another try could
+      // open the pages twice, so the callers hear of it (a source retries with its Idempotency-Key).
+      if (mayHaveCommitted(e)) return batch.forEach((w) => w.reject(e));
+      if (!raced && lostRace(e)) return commit(batch, true);
+      if (batch.length === 1) return batch[0]!.reject(e);
+      deps.log.warn({ alerts: batch.length, ...errorFields(e) }, 'a batch of alerts was refused; opening each alone');
+      // One after another, in this batch's place: no more transactions open than allowed.
+      for (const w of batch) await commit([w]);
+      return;
     }
     answer(batch, results);
   };
@@ -92,11 +100,16 @@ export function createPageIntake(deps: PageIntakeDeps): PageIntake {
       // Everything waiting holds a key a committing batch has: it goes once that one is done.
       if (batch.length === 0) return;
       committing++;
-      void commit(batch).finally(() => {
-        committing--;
-        for (const k of keys) held.delete(k);
-        pump();
-      });
+      void commit(batch)
+        .catch((e: unknown) => {
+          deps.log.error(errorFields(e), 'committing a batch of alerts failed');
+          for (const w of batch) w.reject(e);
+        })
+        .finally(() => {
+          committing--;
+          for (const k of keys) held.delete(k);
+          pump();
+        });
     }
   };
 
@@ -116,10 +129,22 @@ function keysOf(input: OpenPageInput): string[] {
   return keys;
 }
 
-function isUniqueViolation(e: unknown): boolean {
-  for (let err: unknown = e; err instanceof Error || (typeof err === 'object' && err !== null); err = (err as { cause?: unknown }).cause) {
-    if ((err as { code?: unknown }).code === '23505') return true;
-    if ((err as { cause?: unknown }).cause === undefined) break;
+/** The codes on an error and its causes: SQLSTATEs from the database, postgres.js's own for its connection. */
+function codesOf(e: unknown): string[] {
+  const codes: string[] = [];
+  for (let err: unknown = e; typeof err === 'object' && err !== null; err = (err as { cause?: unknown }).cause) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string') codes.push(code);
   }
-  return false;
+  return codes;
+}
+
+/** unique_violation, deadlock_detected, serialization_failure: another transaction came first. */
+function lostRace(e: unknown): boolean {
+  return codesOf(e).some((c) => c === '23505' || c === '40P01' || c === '40001');
+}
+
+/** The connection went (postgres.js: CONNECTION_CLOSED, CONNECTION_DESTROYED, CONNECT_TIMEOUT…). */
+function mayHaveCommitted(e: unknown): boolean {
+  return codesOf(e).some((c) => c.startsWith('CONNECT'));
 }

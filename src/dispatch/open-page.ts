@@ -70,6 +70,9 @@ export async function openPages(tx: DbTransaction, deps: OpenPageDeps, inputs: r
 
   for (const input of fresh) {
     const at = input.receivedAt;
+    // Each alert's events carry its own instant, in a batch as alone.
+    const firstEvent = audit.length;
+    const stamp = () => audit.splice(firstEvent, audit.length - firstEvent, ...audit.slice(firstEvent).map((e) => ({ ...e, at })));
     const alertId = randomUUID();
     const actor = `source:${input.source}`;
     const open = input.dedupKey === null ? undefined : openByKey.get(dedupKeyOf(input.source, input.dedupKey));
@@ -78,6 +81,7 @@ export async function openPages(tx: DbTransaction, deps: OpenPageDeps, inputs: r
       repeatedPages.push(open.id);
       audit.push({ actor, kind: 'alert.repeated', subject: `page:${open.id}`, data: { alert: alertId } });
       results.set(input, { kind: 'repeated', alertId, pageId: open.id, workflow: open.workflow, rulesVersion: open.rulesVersion });
+      stamp();
       continue;
     }
     const pageId = randomUUID();
@@ -109,6 +113,7 @@ export async function openPages(tx: DbTransaction, deps: OpenPageDeps, inputs: r
     audit.push(...planned.events);
     const context = { id: pageId, status: 'open' as const, workflow: match.workflow, routeOrder: match.order, rulesVersion: ruleSet.version.hash, openedAt: at, fields: alert.fields, phi: alert.phi };
     opened.push({ input, pageId, alertId, context, nextDueAt: planned.dueAt });
+    stamp();
   }
 
   // Sent together (the pages first: the other rows refer to them); one audit append for the batch.
