@@ -5,9 +5,9 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/index.js';
 import { errorFields } from '../log-fields.js';
-import { dedupKeyOf, openPages, type OpenPageDeps, type OpenPageInput, type OpenPageResult } from './open-page.js';
+import { openPages, sourceKey, type OpenPageDeps, type OpenPageInput, type OpenPageResult } from './open-page.js';
 
-export type OpenedPage = Extract<OpenPageResult, { kind: 'opened' }> & { readonly input: OpenPageInput };
+export type OpenedPage = Extract<OpenPageResult, { kind: 'opened' }>;
 
 export interface PageIntakeDeps extends OpenPageDeps {
   readonly db: Db;
@@ -42,7 +42,7 @@ export function createPageIntake(deps: PageIntakeDeps): PageIntake {
     // After the answers: nothing the engine does with the pages can undo their commit. Should
     // it fail, their notifications are the sweeper's once their lease has passed.
     try {
-      deps.committed(results.flatMap((r, i) => (r.kind === 'opened' ? [{ ...r, input: batch[i]!.input }] : [])));
+      deps.committed(results.filter((r): r is OpenedPage => r.kind === 'opened'));
     } catch (e) {
       deps.log.error(errorFields(e), 'handing committed pages to the engine failed; the sweeper will send them');
     }
@@ -124,8 +124,8 @@ export function createPageIntake(deps: PageIntakeDeps): PageIntake {
 
 function keysOf(input: OpenPageInput): string[] {
   const keys: string[] = [];
-  if (input.dedupKey !== null) keys.push(`dedup:${dedupKeyOf(input.source, input.dedupKey)}`);
-  if (input.idempotencyKey !== null) keys.push(`idempotency:${dedupKeyOf(input.source, input.idempotencyKey)}`);
+  if (input.dedupKey !== null) keys.push(`dedup:${sourceKey(input.source, input.dedupKey)}`);
+  if (input.idempotencyKey !== null) keys.push(`idempotency:${sourceKey(input.source, input.idempotencyKey)}`);
   return keys;
 }
 

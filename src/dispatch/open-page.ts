@@ -3,7 +3,7 @@
 // audit events; for a batch of alerts at once (intake.ts). The HTTP answer goes out only after
 // it commits.
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, eq, inArray, ne, sql, type Column, type SQL } from 'drizzle-orm';
 import type { AlertRecord, RosterLookup, RouteMatch, RuleSet } from '../../grammar/index.js';
 import { appendAuditEventsWith, type AuditEvent } from '../audit/index.js';
 import type { DbExecutor, DbTransaction } from '../db/index.js';
@@ -70,18 +70,17 @@ export async function openPages(tx: DbTransaction, deps: OpenPageDeps, inputs: r
 
   for (const input of fresh) {
     const at = input.receivedAt;
-    // Each alert's events carry its own instant, in a batch as alone.
-    const firstEvent = audit.length;
-    const stamp = () => audit.splice(firstEvent, audit.length - firstEvent, ...audit.slice(firstEvent).map((e) => ({ ...e, at })));
+    // This alert's events, appended with the batch's but each at this alert's own instant.
+    const events: AuditEvent[] = [];
     const alertId = randomUUID();
     const actor = `source:${input.source}`;
-    const open = input.dedupKey === null ? undefined : openByKey.get(dedupKeyOf(input.source, input.dedupKey));
+    const open = input.dedupKey === null ? undefined : openByKey.get(sourceKey(input.source, input.dedupKey));
     if (open !== undefined) {
-      alertRows.push(alertRow(deps, input, alertId, open.id, audit).row);
+      alertRows.push(alertRow(deps, input, alertId, open.id, events).row);
       repeatedPages.push(open.id);
-      audit.push({ actor, kind: 'alert.repeated', subject: `page:${open.id}`, data: { alert: alertId } });
+      events.push({ actor, kind: 'alert.repeated', subject: `page:${open.id}`, data: { alert: alertId } });
+      audit.push(...events.map((e) => ({ ...e, at })));
       results.set(input, { kind: 'repeated', alertId, pageId: open.id, workflow: open.workflow, rulesVersion: open.rulesVersion });
-      stamp();
       continue;
     }
     const pageId = randomUUID();
@@ -100,9 +99,9 @@ export async function openPages(tx: DbTransaction, deps: OpenPageDeps, inputs: r
       openedAt: at,
       unit: typeof input.alert['unit'] === 'string' && ruleSet.schema.fields['unit']?.phi !== true ? input.alert['unit'] : null,
     });
-    const alert = alertRow(deps, input, alertId, pageId, audit);
+    const alert = alertRow(deps, input, alertId, pageId, events);
     alertRows.push(alert.row);
-    audit.push({ actor, kind: 'page.opened', subject: `page:${pageId}`, data: { alert: alertId, workflow: match.workflow, route: match.route, rulesVersion: ruleSet.version.hash, rulesGitCommit: ruleSet.version.gitCommit } });
+    events.push({ actor, kind: 'page.opened', subject: `page:${pageId}`, data: { alert: alertId, workflow: match.workflow, route: match.route, rulesVersion: ruleSet.version.hash, rulesGitCommit: ruleSet.version.gitCommit } });
 
     // Every step due at once fires in this transaction; the escalation row points at the next.
     const page = { id: pageId, routeOrder: match.order, openedAt: at, acknowledged: false };
@@ -110,10 +109,10 @@ export async function openPages(tx: DbTransaction, deps: OpenPageDeps, inputs: r
     const planned = planDueSteps(page, firstPosition(route), at, { ruleSet, roster: input.roster, leaseMs: deps.leaseMs });
     notificationRows.push(...planned.rows);
     escalationRows.push({ pageId, ...storedPosition(route, planned.next, 0), dueAt: planned.dueAt, ranOutAt: planned.dueAt === null ? at : null });
-    audit.push(...planned.events);
+    events.push(...planned.events);
+    audit.push(...events.map((e) => ({ ...e, at })));
     const context = { id: pageId, status: 'open' as const, workflow: match.workflow, routeOrder: match.order, rulesVersion: ruleSet.version.hash, openedAt: at, fields: alert.fields, phi: alert.phi };
     opened.push({ input, pageId, alertId, context, nextDueAt: planned.dueAt });
-    stamp();
   }
 
   // Sent together (the pages first: the other rows refer to them); one audit append for the batch.
@@ -127,7 +126,11 @@ export async function openPages(tx: DbTransaction, deps: OpenPageDeps, inputs: r
   const queued = written[3];
 
   const queuedByPage = new Map<string, ClaimedNotification[]>();
-  for (const n of queued) queuedByPage.set(n.pageId, [...(queuedByPage.get(n.pageId) ?? []), n]);
+  for (const n of queued) {
+    const ofPage = queuedByPage.get(n.pageId) ?? [];
+    ofPage.push(n);
+    queuedByPage.set(n.pageId, ofPage);
+  }
   for (const o of opened) {
     results.set(o.input, {
       kind: 'opened',
@@ -160,11 +163,11 @@ async function findReplays(tx: DbTransaction, inputs: readonly OpenPageInput[]):
     .select({ source: alerts.source, key: alerts.idempotencyKey, alertId: alerts.id, pageId: pages.id, workflow: pages.workflow, rulesVersion: pages.rulesVersion })
     .from(alerts)
     .innerJoin(pages, eq(pages.id, alerts.pageId))
-    .where(sql`(${alerts.source}, ${alerts.idempotencyKey}) in (${sql.join(keyed.map((i) => sql`(${i.source}, ${i.idempotencyKey})`), sql`, `)})`);
-  const byKey = new Map(seen.map(({ source, key, ...outcome }) => [dedupKeyOf(source, key ?? ''), outcome]));
+    .where(sourceKeyIn(alerts.source, alerts.idempotencyKey, keyed.map((i) => [i.source, i.idempotencyKey!])));
+  const byKey = new Map(seen.map(({ source, key, ...outcome }) => [sourceKey(source, key ?? ''), outcome]));
   const replays = new Map<OpenPageInput, OpenPageResult>();
   for (const input of keyed) {
-    const outcome = byKey.get(dedupKeyOf(input.source, input.idempotencyKey!));
+    const outcome = byKey.get(sourceKey(input.source, input.idempotencyKey!));
     if (outcome !== undefined) replays.set(input, { kind: 'replayed', ...outcome });
   }
   return replays;
@@ -177,16 +180,24 @@ async function lockOpenDuplicates(tx: DbTransaction, inputs: readonly OpenPageIn
   const open = await tx
     .select({ id: pages.id, source: pages.source, dedupKey: pages.dedupKey, workflow: pages.workflow, rulesVersion: pages.rulesVersion })
     .from(pages)
-    .where(and(sql`(${pages.source}, ${pages.dedupKey}) in (${sql.join(keyed.map((i) => sql`(${i.source}, ${i.dedupKey})`), sql`, `)})`, ne(pages.status, 'resolved')))
+    .where(and(sourceKeyIn(pages.source, pages.dedupKey, keyed.map((i) => [i.source, i.dedupKey!])), ne(pages.status, 'resolved')))
     // Locked in one order, so two batches that share pages cannot wait on each other.
     .orderBy(pages.id)
     // NO KEY UPDATE: the foreign keys of notifications being written for this page meanwhile need KEY SHARE.
     .for('no key update');
-  return new Map(open.map(({ source, dedupKey, ...page }) => [dedupKeyOf(source, dedupKey ?? ''), page]));
+  return new Map(open.map(({ source, dedupKey, ...page }) => [sourceKey(source, dedupKey ?? ''), page]));
 }
 
-/** One string per (source, key): the same key from two sources is two keys. */
-export function dedupKeyOf(source: string, key: string): string {
+/** `(source, key) in ((…), …)`: the rows of these sources' keys, one statement for the batch. */
+function sourceKeyIn(source: Column, key: Column, pairs: readonly (readonly [string, string])[]): SQL {
+  return sql`(${source}, ${key}) in (${sql.join(
+    pairs.map(([s, k]) => sql`(${s}, ${k})`),
+    sql`, `,
+  )})`;
+}
+
+/** One string per (source, dedup key or Idempotency-Key): the same key from two sources is two keys. */
+export function sourceKey(source: string, key: string): string {
   return JSON.stringify([source, key]);
 }
 
