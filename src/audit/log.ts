@@ -5,7 +5,7 @@ import { and, asc, eq, gt, isNull, like, or } from 'drizzle-orm';
 import type { Db, DbExecutor } from '../db/index.js';
 import { insertRows, tables } from '../db/index.js';
 import type { AuditData } from '../db/schema.js';
-import { auditChains, auditMac, chainOf, genesisMac, headSeal } from './chain.js';
+import { auditChains, auditMac, chainOf, genesisMac, headSeal, type HeadFields } from './chain.js';
 
 const { auditEvents, auditHead } = tables;
 
@@ -33,11 +33,13 @@ export async function appendAuditEvents(tx: DbExecutor, key: Buffer, events: rea
 
 /**
  * The transaction's last writes and its audit events. `writes` (statements already started on
- * `tx`) go to the database together, pipelined: one round trip, not one each. Then the chain
- * lock, after them, so that a write waiting on another transaction's row (a unique key) never
- * holds a chain lock meanwhile; then the events' insert and the head's update, together. On a
- * busy gateway each round trip waits its turn in the event loop, so a page is written in a few.
- * Answers what `writes` answered, and the events' sequence numbers.
+ * `tx`) go to the database together, pipelined: one round trip, not one each. The chain's head
+ * is taken after them, so that a write waiting on another transaction's row (a unique key) never
+ * holds a chain lock meanwhile. Taking it is most often one statement with the events' insert:
+ * the head moves on from where this process last left it, or nothing happens and the head is
+ * locked and read first (another replica wrote since). On a busy gateway each round trip waits
+ * its turn in the event loop, so a page is written in a few. Answers what `writes` answered,
+ * and the events' sequence numbers.
  */
 export async function appendAuditEventsWith<const T extends readonly unknown[]>(
   tx: DbExecutor,
@@ -54,27 +56,62 @@ export async function appendAuditEventsWith<const T extends readonly unknown[]>(
   const written = settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
   const chain = events.length === 0 ? null : chainOf(events[0]!.subject);
   if (chain === null) return { seqs: [], written };
+  const heads = headsWritten(key);
+  // The head as this process last left it, most often still the head: one statement moves it
+  // on and inserts the events, or does neither when another writer moved it first.
+  const known = heads.get(chain);
+  if (known !== undefined) {
+    const append = chainedRows(key, known, events, at);
+    const inserted = await insertRows(tx, auditEvents, append.rows, {
+      onlyIf: tx
+        .update(auditHead)
+        .set(headColumns(key, append.head))
+        .where(and(eq(auditHead.id, chain), eq(auditHead.position, known.position), eq(auditHead.count, known.count), eq(auditHead.mac, known.mac)))
+        .returning({ id: auditHead.id })
+        .getSQL(),
+    });
+    if (inserted.length > 0) {
+      heads.set(chain, append.head);
+      return { seqs: inserted.map((r) => r.seq), written };
+    }
+  }
   const [head] = await tx.select().from(auditHead).where(eq(auditHead.id, chain)).for('update');
   if (head === undefined) throw new Error(`the audit trail has no head row for chain ${chain}: the database was not migrated`);
+  const append = chainedRows(key, { chain, position: head.position, count: head.count, mac: head.mac }, events, at);
+  const [inserted] = await Promise.all([insertRows(tx, auditEvents, append.rows), tx.update(auditHead).set(headColumns(key, append.head)).where(eq(auditHead.id, chain))]);
+  heads.set(chain, append.head);
+  return { seqs: inserted.map((r) => r.seq), written };
+}
+
+/**
+ * Each chain's head as this process last wrote it (or found it, locked), for each key it
+ * writes with. Only a guess: an append takes it only where the database's head still matches
+ * it, so a head moved by another replica, or a transaction of this process that rolled back,
+ * costs one statement more, never a row in the wrong place.
+ */
+const headsWrittenByKey = new WeakMap<Buffer, Map<number, HeadFields>>();
+
+function headsWritten(key: Buffer): Map<number, HeadFields> {
+  let heads = headsWrittenByKey.get(key);
+  if (heads === undefined) headsWrittenByKey.set(key, (heads = new Map()));
+  return heads;
+}
+
+/** The events as rows following `head`, and the head after them. */
+function chainedRows(key: Buffer, head: HeadFields, events: readonly AuditEvent[], at: Date) {
   let prevMac = head.mac;
   const rows = events.map(({ at: happened, ...event }, i) => {
-    const position = head.position + 1 + i;
-    const fields = { chain, position, at: happened ?? at, ...event, prevMac };
+    const fields = { chain: head.chain, position: head.position + 1 + i, at: happened ?? at, ...event, prevMac };
     const mac = auditMac(key, fields);
-    const row = { ...fields, mac };
     prevMac = mac;
-    return row;
+    return { ...fields, mac };
   });
   const last = rows[rows.length - 1]!;
-  const next = { chain, position: last.position, count: head.count + rows.length, mac: last.mac };
-  const [inserted] = await Promise.all([
-    insertRows(tx, auditEvents, rows),
-    tx
-      .update(auditHead)
-      .set({ position: next.position, count: next.count, mac: next.mac, seal: headSeal(key, next) })
-      .where(eq(auditHead.id, chain)),
-  ]);
-  return { seqs: inserted.map((r) => r.seq), written };
+  return { rows, head: { chain: head.chain, position: last.position, count: head.count + rows.length, mac: last.mac } satisfies HeadFields };
+}
+
+function headColumns(key: Buffer, head: HeadFields) {
+  return { position: head.position, count: head.count, mac: head.mac, seal: headSeal(key, head) };
 }
 
 export interface AuditProblem {

@@ -3,13 +3,18 @@
 // (jsonb_populate_recordset). Drizzle's own multi-row insert builds a parameter per value: in a
 // storm of pages that cost the gateway more CPU than anything else did, and each row count was
 // another statement for the driver to prepare. For the hot writes of the dispatch core.
-import { getTableColumns, getTableName, sql, type Column, type InferInsertModel, type InferSelectModel } from 'drizzle-orm';
+import { getTableColumns, getTableName, sql, type Column, type SQL, type InferInsertModel, type InferSelectModel } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { rowsOf, type DbExecutor } from './client.js';
 
 export interface InsertRowsOptions {
   /** Rows that would break a unique key are left out (and not returned). */
   readonly onConflictDoNothing?: boolean;
+  /**
+   * A statement that changes rows (with RETURNING), run first as part of the same statement:
+   * the rows are inserted only when it changed one. One round trip for a guarded insert.
+   */
+  readonly onlyIf?: SQL;
 }
 
 /** Inserts `rows` and answers the rows written, as drizzle's `.returning()` would. */
@@ -32,8 +37,9 @@ export async function insertRows<T extends PgTable>(tx: DbExecutor, table: T, ro
     sql`, `,
   );
   const name = sql.identifier(getTableName(table));
+  const guard = options.onlyIf === undefined ? { with: sql``, where: sql`` } : { with: sql`with guard as (${options.onlyIf}) `, where: sql` where exists (select from guard)` };
   const result = await tx.execute(
-    sql`insert into ${name} (${names}) select ${names} from jsonb_populate_recordset(null::${name}, ${JSON.stringify(document)}::jsonb) ${options.onConflictDoNothing === true ? sql`on conflict do nothing` : sql``} returning *`,
+    sql`${guard.with}insert into ${name} (${names}) select ${names} from jsonb_populate_recordset(null::${name}, ${JSON.stringify(document)}::jsonb)${guard.where} ${options.onConflictDoNothing === true ? sql`on conflict do nothing` : sql``} returning *`,
   );
   return rowsOf<Record<string, unknown>>(result).map((written) => {
     const row: Record<string, unknown> = {};

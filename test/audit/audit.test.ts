@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { appendAudit, sealAuditHeads, verifyAudit, type AuditEvent } from '../../src/audit/index.js';
 import { auditMac, auditChains, chainOf } from '../../src/audit/chain.js';
 import { main } from '../../src/cli/main.js';
-import { migrateDatabase, openDatabase, tables, type Database } from '../../src/db/index.js';
+import { migrateDatabase, openDatabase, tables, type Database, type DbTransaction } from '../../src/db/index.js';
 import { databasePerTest, emptyDatabase, migrateUpTo, testDriver } from '../support/db.js';
 
 const freshDatabase = databasePerTest();
@@ -137,7 +137,54 @@ describe(`the audit trail (${testDriver})`, () => {
     await tamper(d, sql`delete from audit_events where seq = (select max(seq) from audit_events where chain = 5)`);
     expect((await verifyAudit(d.db, key)).problems.map((p) => p.problem.split(':')[0])).toEqual(['the head of chain 5 names 5 rows ending at 5, the chain has 4 ending at 4']);
   });
+
+  it('reads the head only when another writer moved it since this process last did, and chains the two writers either way', async () => {
+    // Two gateways holding the same key (one no other test has used): each remembers where it last left each chain's head.
+    const ours = randomBytes(32);
+    const theirs = Buffer.from(ours);
+    const d = await freshDatabase();
+    await sealAuditHeads(d.db, ours);
+    const append = async (writer: Buffer, i: number): Promise<readonly string[]> =>
+      d.db.transaction(async (tx) => {
+        const counted = countingStatements(tx);
+        await appendAudit(counted.tx, writer, event(i), new Date(t0.getTime() + i * 1000));
+        return counted.calls;
+      });
+    expect(await append(ours, 1)).toEqual(['select', 'execute']); // the first: this process has not seen the head
+    expect(await append(ours, 2)).toEqual(['execute']); // the head moved on and the event inserted, one statement
+    expect(await append(ours, 3)).toEqual(['execute']);
+    expect(await append(theirs, 4)).toEqual(['select', 'execute']);
+    expect(await append(ours, 5)).toEqual(['execute', 'select', 'execute']); // the head had moved: nothing written, then locked and read
+    expect(await append(ours, 6)).toEqual(['execute']);
+    // A rolled-back append leaves this process's guess ahead of the head: the next one reads it.
+    await expect(
+      d.db.transaction(async (tx) => {
+        await appendAudit(tx, ours, event(99), t0);
+        throw new Error('the state change failed');
+      }),
+    ).rejects.toThrow('the state change failed');
+    expect(await append(ours, 7)).toEqual(['execute', 'select', 'execute']);
+    expect(await verifyAudit(d.db, ours)).toEqual({ ok: true, checked: 7, problems: [] });
+    const rows = await d.db.select({ position: tables.auditEvents.position, data: tables.auditEvents.data }).from(tables.auditEvents).orderBy(tables.auditEvents.seq);
+    expect(rows.map((r) => [r.position, (r.data as { step: number }).step])).toEqual([1, 2, 3, 4, 5, 6, 7].map((i) => [i, i]));
+  });
 });
+
+/** `tx`, counting the statements sent through it: reads of rows (`select`) and statements of text (`execute`). */
+function countingStatements(tx: DbTransaction): { readonly tx: DbTransaction; readonly calls: string[] } {
+  const calls: string[] = [];
+  const counted = new Proxy(tx, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (property === 'select' || property === 'execute') calls.push(property);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { tx: counted, calls };
+}
 
 describe(`a trail written before there were several chains (${testDriver})`, () => {
   it('still verifies after the migration, and goes on growing', async () => {
