@@ -48,6 +48,21 @@ describe(`insertRows (${testDriver})`, () => {
     expect(await db.select().from(tables.notifications)).toHaveLength(2);
   });
 
+  it('writes the rows only when the statement it is guarded by changed a row, both in one statement', async () => {
+    const { db } = await fresh();
+    const pageId = randomUUID();
+    await insertRows(db, tables.pages, [pageRow(pageId)]);
+    const ackIf = (status: 'open' | 'acknowledged') =>
+      db.update(tables.pages).set({ status: 'acknowledged' }).where(eq(tables.pages.status, status)).returning({ id: tables.pages.id }).getSQL();
+    const event = (position: number) => ({ chain: 1, position, at, actor: 'system', kind: 'page.acknowledged', subject: `page:${pageId}`, data: {}, prevMac: 'p', mac: `m${position}` });
+    // Nothing acknowledged yet, so nothing to move on from: no row.
+    expect(await insertRows(db, tables.auditEvents, [event(1)], { onlyIf: ackIf('acknowledged') })).toEqual([]);
+    expect((await insertRows(db, tables.auditEvents, [event(1), event(2)], { onlyIf: ackIf('open') })).map((e) => e.position)).toEqual([1, 2]);
+    expect(await db.select({ status: tables.pages.status }).from(tables.pages)).toEqual([{ status: 'acknowledged' }]);
+    expect(await insertRows(db, tables.auditEvents, [event(3)], { onlyIf: ackIf('open') })).toEqual([]);
+    expect((await db.select().from(tables.auditEvents)).map((e) => e.position)).toEqual([1, 2]);
+  });
+
   it('writes nothing for no rows, and refuses rows that disagree on leaving a column to its default', async () => {
     const { db } = await fresh();
     expect(await insertRows(db, tables.pages, [])).toEqual([]);
