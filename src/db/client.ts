@@ -48,10 +48,10 @@ export interface Database {
 }
 
 /**
- * The dispatch engine's connections on PostgreSQL, besides the request pool: enough for a pass
- * firing steps while the sends of the batch before it record their outcomes.
+ * The dispatch engine's connections on PostgreSQL, besides the request pool: enough for two
+ * passes firing steps while the sends of the batches before them record their outcomes.
  */
-const dispatchConnections = 3;
+const dispatchConnections = 4;
 
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   return config.driver === 'pglite' ? openPglite(config) : openPostgres(config);

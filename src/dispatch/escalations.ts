@@ -32,10 +32,11 @@ export interface EscalatorDeps {
 export interface Escalator {
   /**
    * Fires every step due now, a batch per transaction; after each commit, `onQueued` is told the
-   * notifications it queued, so they can be sent while the next batch fires. Returns how many
-   * ladders it moved on.
+   * notifications it queued, so they can be sent while the next batch fires. `onClaimed` hears
+   * each time a batch has claimed steps, before it writes them. Returns how many ladders it
+   * moved on.
    */
-  fireDue(onQueued: (batch: SendBatch) => void): Promise<number>;
+  fireDue(onQueued: (batch: SendBatch) => void, onClaimed?: () => void): Promise<number>;
   /** The earliest instant any step falls due, or null. */
   nextDueAt(): Promise<Date | null>;
 }
@@ -47,7 +48,7 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
   const { db } = deps;
 
   /** One batch of due ladders in one transaction: claimed, planned, written together. */
-  const fireBatch = async (): Promise<{ fired: number; send: SendBatch }> => {
+  const fireBatch = async (onClaimed?: () => void): Promise<{ fired: number; send: SendBatch }> => {
     const now = deps.clock();
     const lateness: number[] = [];
     /** Workflows of the pages found missed, for the counter, and the pages. */
@@ -64,6 +65,7 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
         .orderBy(asc(escalations.dueAt))
         .limit(deps.batchSize)
         .for('update', { of: escalations, skipLocked: true });
+      if (due.length > 0) onClaimed?.();
       const rows: NotificationRow[] = [];
       const audit: AuditEvent[] = [];
       const moves: EscalationMove[] = [];
@@ -111,10 +113,10 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
   };
 
   return {
-    async fireDue(onQueued) {
+    async fireDue(onQueued, onClaimed) {
       let moved = 0;
       for (;;) {
-        const batch = await fireBatch();
+        const batch = await fireBatch(onClaimed);
         moved += batch.fired;
         if (batch.send.rows.length > 0) onQueued(batch.send);
         if (batch.fired < deps.batchSize) return moved;

@@ -120,4 +120,45 @@ describe('the dispatch engine between passes', () => {
       await database.close();
     }
   });
+
+  it('claims the steps falling due while a pass writes its batch in a second pass, never a third, and drains only once both are done', async () => {
+    const database = await openDatabase({ driver: 'pglite', dataDir: null });
+    const gates = [deferred<void>(), deferred<void>()];
+    let calls = 0;
+    let active = 0;
+    let most = 0;
+    // Each batch claims steps at once (onClaimed), then waits to be let through its writes.
+    const escalator: Escalator = {
+      async fireDue(_onQueued, onClaimed) {
+        const gate = gates[calls++];
+        most = Math.max(most, ++active);
+        onClaimed?.();
+        await gate?.promise;
+        active--;
+        return 1;
+      },
+      nextDueAt: async () => null,
+    };
+    const outbox: Outbox = { sendClaimed: async () => 0, sweep: async () => 0, nextDueAt: async () => null };
+    const engine = createDispatchEngine({ database, escalator, outbox, clock: () => night, log: pino({ level: 'silent' }), pollMs: 30 * MINUTE, timers: handTimers() });
+    try {
+      await engine.start();
+      // The first pass claimed, and a second started while the first still writes.
+      await vi.waitFor(() => expect(calls).toBe(2));
+      await new Promise((r) => setTimeout(r, 20));
+      expect({ calls, active, most }).toEqual({ calls: 2, active: 2, most: 2 });
+      let drained = false;
+      const drain = engine.drain().then(() => (drained = true));
+      gates[1]!.resolve();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(drained).toBe(false); // the first pass is still writing
+      gates[0]!.resolve();
+      await drain;
+      expect({ active, most }).toEqual({ active: 0, most: 2 });
+    } finally {
+      for (const g of gates) g.resolve();
+      await engine.stop();
+      await database.close();
+    }
+  });
 });
