@@ -59,6 +59,8 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
   const timers = deps.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
   const inFlight = new Set<Promise<unknown>>();
   const running = new Set<Promise<void>>();
+  /** Passes that claimed steps and have not finished firing them. */
+  let claiming = 0;
   let again = false;
   let started = false;
   let stopped = false;
@@ -93,12 +95,24 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
     const sends: Promise<unknown>[] = [];
     // Steps that fall due while this batch is written are claimed by a second pass at once, not
     // after it: SKIP LOCKED keeps the two apart, as it keeps replicas apart.
-    const moved = await deps.escalator.fireDue(
-      (batch) => sends.push(deps.outbox.sendClaimed(batch).catch((e: unknown) => deps.log.error(errorFields(e), 'sending failed; the sweeper will retry it'))),
-      () => {
-        if (running.size < concurrentPasses && !stopped) void runOnce();
-      },
-    );
+    let claimed = false;
+    let moved: number;
+    try {
+      moved = await deps.escalator.fireDue(
+        (batch) => sends.push(deps.outbox.sendClaimed(batch).catch((e: unknown) => deps.log.error(errorFields(e), 'sending failed; the sweeper will retry it'))),
+        () => {
+          if (!claimed) claiming++;
+          claimed = true;
+          if (running.size < concurrentPasses && !stopped) void runOnce();
+        },
+      );
+    } finally {
+      if (claimed) claiming--;
+    }
+    // Nothing taken while the other pass fires what it claimed: what is due is its own, and it
+    // looks for what comes next once it is done. (Arming to look again shortly, as for a step
+    // another replica holds, would only wake a pass to find nothing.)
+    if (!claimed && claiming > 0) return;
     // The sweep has work only when the outbox's earliest retry or lease (as last looked up,
     // across every replica) has come; most passes are for escalation steps and skip it.
     const swept = outboxDueAt === null || outboxDueAt <= deps.clock().getTime() ? await deps.outbox.sweep() : 0;

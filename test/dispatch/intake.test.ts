@@ -2,12 +2,12 @@
 // batch, in one transaction, and each is answered only once its own alert is committed. On the
 // real database (PGlite, or PostgreSQL with TEST_DATABASE_URL); the database handle only counts
 // the transactions it is asked for.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { eq, inArray } from 'drizzle-orm';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { sealAuditHeads, verifyAudit } from '../../src/audit/index.js';
-import { tables, type Database, type Db } from '../../src/db/index.js';
+import { insertRows, tables, type Database, type Db } from '../../src/db/index.js';
 import { createPageIntake, type OpenedPage, type PageIntakeDeps } from '../../src/dispatch/intake.js';
 import type { OpenPageInput, OpenPageResult } from '../../src/dispatch/open-page.js';
 import { databasePerTest, testDriver } from '../support/db.js';
@@ -154,27 +154,32 @@ describe(`alerts committed together (${testDriver})`, () => {
   // the second's batch carries the same key. PGlite has one connection: there is no such race.
   it.skipIf(testDriver === 'pglite')('a batch that loses a race for a key is tried again whole, and finds the winner’s alert', async () => {
     const second = await intakeOn({ concurrency: 1, maxBatch: 50 });
-    const slowDb = new Proxy(second.database.db, {
-      get: (target, prop, receiver) =>
-        prop === 'transaction'
-          ? ((async (work: Parameters<Db['transaction']>[0]) =>
-              target.transaction(async (tx) => {
-                const result = await work(tx);
-                await new Promise((r) => setTimeout(r, 400));
-                return result;
-              })) as Db['transaction'])
-          : Reflect.get(target, prop, receiver),
+    // The first replica's transaction: its alert with the key, held open until the second's batch waits on it.
+    // (Its page and alert only: its audit append could take the chain the second's first alert needs.)
+    const won = { alertId: randomUUID(), pageId: randomUUID() };
+    let held!: () => void;
+    let release!: () => void;
+    const holding = new Promise<void>((r) => (held = r));
+    const released = new Promise<void>((r) => (release = r));
+    const firstReplica = second.database.db.transaction(async (tx) => {
+      const { match } = alertInput('NA');
+      await insertRows(tx, tables.pages, [{ id: won.pageId, source: 'lab', dedupKey: null, alertId: won.alertId, workflow: match.workflow, route: match.route, routeOrder: match.order, rulesVersion: rules.version.hash, rulesGitCommit: null, status: 'open', openedAt: at, unit: null }]);
+      await insertRows(tx, tables.alerts, [{ id: won.alertId, source: 'lab', receivedAt: at, dedupKey: null, idempotencyKey: 'hl7-0002', fields: {}, phi: null, pageId: won.pageId }]);
+      held();
+      await released;
     });
-    const first = createPageIntake({ db: slowDb, log: pino({ level: 'silent' }), auditKey, phiKey: randomBytes(32), leaseMs: 30_000, concurrency: 1, maxBatch: 50, committed: () => {} });
+    await holding;
 
-    const winner = first.open(alertInput('NA', { idempotencyKey: 'hl7-0002' }));
-    await new Promise((r) => setTimeout(r, 150));
     // The second replica is busy with one alert; the retry and two others wait, and go together.
-    const [busy, retry, ...others] = await Promise.all([second.open(alertInput('T0')), second.open(alertInput('NA', { idempotencyKey: 'hl7-0002' })), second.open(alertInput('T1')), second.open(alertInput('T2'))]);
-    const won = await winner;
+    const answers = Promise.all([second.open(alertInput('T0')), second.open(alertInput('NA', { idempotencyKey: 'hl7-0002' })), second.open(alertInput('T1')), second.open(alertInput('T2'))]);
+    await vi.waitFor(() => expect(second.seen.transactions).toBe(2));
+    await new Promise((r) => setTimeout(r, 200)); // the batch's insert now waits on the key
+    release();
+    await firstReplica;
+    const [busy, retry, ...others] = await answers;
 
     expect([busy!.kind, retry!.kind, ...others.map((o) => o.kind)]).toEqual(['opened', 'replayed', 'opened', 'opened']);
-    expect(retry).toMatchObject({ alertId: won.alertId, pageId: won.pageId });
+    expect(retry).toMatchObject(won);
     // T0 alone; the batch, refused on the key; the batch again. Not each of the three alone.
     expect(second.seen.transactions).toBe(3);
     expect(await second.db.select().from(tables.alerts)).toHaveLength(4);
