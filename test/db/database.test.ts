@@ -1,9 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { DataDirInUseError, migrateDatabase, openDatabase, rowsOf, tables } from '../../src/db/index.js';
+import { DataDirInUseError, migrateDatabase, openDatabase, rowsOf, tables, type DbExecutor } from '../../src/db/index.js';
 import { acquireDataDirLock } from '../../src/db/lock-file.js';
 import { databasePerTest, testDriver } from '../support/db.js';
 
@@ -56,6 +56,25 @@ describe(`the database (${testDriver})`, () => {
     release();
     expect(await first).toEqual({ ran: true, value: 'first' });
     expect(await d.tryExclusive('refresh:amion', async () => 'again')).toEqual({ ran: true, value: 'again' });
+  });
+
+  // Unprepared, postgres.js spends a round trip describing each query before it runs it, and
+  // pipelines none behind it (src/db/prepared-statements.ts).
+  it.skipIf(testDriver !== 'postgres')('prepares the queries it runs, on both handles, in transactions and savepoints', async () => {
+    const d = await fresh();
+    const prepared = (tx: DbExecutor) => tx.execute(sql`select statement from pg_prepared_statements`).then((r) => rowsOf<{ statement: string }>(r).map((row) => row.statement));
+    for (const handle of [d.db, d.dispatchDb]) {
+      const statements = await handle.transaction(async (tx) => {
+        await tx.select().from(tables.rosterSources).where(eq(tables.rosterSources.name, 'amion'));
+        const inSavepoint = await tx.transaction(async (inner) => {
+          await inner.select().from(tables.people).where(eq(tables.people.id, 'p:1'));
+          return prepared(inner);
+        });
+        return { outer: await prepared(tx), inSavepoint };
+      });
+      expect(statements.outer.some((s) => s.includes('from "roster_sources"'))).toBe(true);
+      expect(statements.inSavepoint.some((s) => s.includes('from "people"'))).toBe(true);
+    }
   });
 });
 
