@@ -2,12 +2,12 @@
 // FOR UPDATE SKIP LOCKED inside the transaction that fires the step and moves the row on, so a
 // step fires exactly once however many replicas are looking, and a replica that dies mid-way
 // leaves the row as it was (its transaction rolls back) for another to fire.
-import { and, asc, eq, inArray, isNotNull, lte, min, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, lte, min, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { RosterLookup } from '../../grammar/index.js';
 import { appendAuditEventsWith, type AuditEvent } from '../audit/index.js';
 import type { Db, DbTransaction } from '../db/index.js';
-import { tables } from '../db/index.js';
+import { anyOf, tables } from '../db/index.js';
 import type { RulesRegistry } from '../rules/index.js';
 import type { DispatchMetrics } from './metrics.js';
 import { pageContextColumns, type PageContext, type SendBatch } from './outbox.js';
@@ -101,7 +101,7 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
         written: [queued],
       } = await appendAuditEventsWith(tx, deps.auditKey, audit, now, [
         queueNotifications(tx, rows),
-        missed.length === 0 ? Promise.resolve() : tx.update(pages).set({ missed: true }).where(inArray(pages.id, missed)),
+        missed.length === 0 ? Promise.resolve() : tx.update(pages).set({ missed: true }).where(anyOf(pages.id, missed)),
         moveEscalations(tx, moves, now),
       ]);
       return { fired: due.length, send: { rows: queued, pages: new Map<string, PageContext>(due.map((d) => [d.id, d])) } };
@@ -139,11 +139,9 @@ interface EscalationMove {
 /** Moves each ladder on, one statement for the whole batch; a ladder with nothing left to fire has run out now. */
 async function moveEscalations(tx: DbTransaction, moves: readonly EscalationMove[], now: Date): Promise<void> {
   if (moves.length === 0) return;
-  const values = sql.join(
-    moves.map((m) => sql`(${m.pageId}::uuid, ${m.cycle}::int, ${m.nextStep}::int, ${m.dueAt?.toISOString() ?? null}::timestamptz)`),
-    sql`, `,
-  );
+  // One JSON parameter for every move: the statement's text is the same whatever their number.
+  const values = JSON.stringify(moves.map((m) => ({ page_id: m.pageId, cycle: m.cycle, next_step: m.nextStep, due_at: m.dueAt?.toISOString() ?? null })));
   await tx.execute(sql`update ${escalations} set cycle = v.cycle, next_step = v.next_step, due_at = v.due_at,
       ran_out_at = case when v.due_at is null then ${now.toISOString()}::timestamptz else null end
-    from (values ${values}) as v(page_id, cycle, next_step, due_at) where ${escalations.pageId} = v.page_id`);
+    from jsonb_to_recordset(${values}::jsonb) as v(page_id uuid, cycle int, next_step int, due_at timestamptz) where ${escalations.pageId} = v.page_id`);
 }

@@ -3,11 +3,11 @@
 // audit events; for a batch of alerts at once (intake.ts). The HTTP answer goes out only after
 // it commits.
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray, ne, sql, type Column, type SQL } from 'drizzle-orm';
+import { and, eq, ne, sql, type Column, type SQL } from 'drizzle-orm';
 import type { AlertRecord, RosterLookup, RouteMatch, RuleSet } from '../../grammar/index.js';
 import { appendAuditEventsWith, type AuditEvent } from '../audit/index.js';
 import type { DbExecutor, DbTransaction } from '../db/index.js';
-import { insertRows, tables } from '../db/index.js';
+import { anyOf, insertRows, tables } from '../db/index.js';
 import { firstPosition, storedPosition } from './ladder.js';
 import type { ClaimedNotification, PageContext, SendBatch } from './outbox.js';
 import { sealPhi } from './phi-vault.js';
@@ -119,7 +119,7 @@ export async function openPages(tx: DbTransaction, deps: OpenPageDeps, inputs: r
   const { written } = await appendAuditEventsWith(tx, deps.auditKey, audit, inputs[0]!.receivedAt, [
     insertRows(tx, pages, pageRows),
     insertRows(tx, alerts, alertRows),
-    repeatedPages.length === 0 ? Promise.resolve() : tx.update(pages).set({ alertCount: sql`${pages.alertCount} + 1` }).where(inArray(pages.id, repeatedPages)),
+    repeatedPages.length === 0 ? Promise.resolve() : tx.update(pages).set({ alertCount: sql`${pages.alertCount} + 1` }).where(anyOf(pages.id, repeatedPages)),
     queueNotifications(tx, notificationRows),
     insertRows(tx, escalations, escalationRows),
   ]);

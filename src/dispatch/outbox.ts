@@ -11,7 +11,7 @@ import type { RuleSet } from '../../grammar/index.js';
 import { appendAuditEventsWith, type AuditEvent } from '../audit/index.js';
 import { ackCodePlaceholder, ackLinkLifetimeMs, ackLinkToken, phiGuard, type ChannelMessage, type ChannelSet, type DeliveryResult, type OutboundNotification, type PhiLeak, type Recipient } from '../channels/index.js';
 import { rowsOf, type Db, type DbTransaction } from '../db/index.js';
-import { tables } from '../db/index.js';
+import { anyOf, tables } from '../db/index.js';
 import type { RulesRegistry } from '../rules/index.js';
 import type { DispatchMetrics } from './metrics.js';
 import { errorFields } from '../log-fields.js';
@@ -129,12 +129,18 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     const now = deps.clock();
     const planned = outcomes.map(({ n, result, leak }) => ({ n, leak, set: resultColumns(n, result, now, deps.retry) }));
     const iso = (d: Date | undefined) => d?.toISOString() ?? null;
-    const values = sql.join(
-      planned.map(
-        ({ n, set }) =>
-          sql`(${n.id}::bigint, ${n.attempts}::int, ${set.status}::text, ${set.providerId ?? null}::text, ${set.error}::text, ${iso('sentAt' in set ? set.sentAt : undefined)}::timestamptz, ${iso('deliveredAt' in set ? set.deliveredAt : undefined)}::timestamptz, ${iso('nextAttemptAt' in set ? set.nextAttemptAt : undefined)}::timestamptz)`,
-      ),
-      sql`, `,
+    // One JSON parameter for every outcome: the statement's text is the same whatever their number.
+    const values = JSON.stringify(
+      planned.map(({ n, set }) => ({
+        id: n.id,
+        attempts: n.attempts,
+        status: set.status,
+        provider_id: set.providerId ?? null,
+        error: set.error,
+        sent_at: iso('sentAt' in set ? set.sentAt : undefined),
+        delivered_at: iso('deliveredAt' in set ? set.deliveredAt : undefined),
+        next_attempt_at: iso('nextAttemptAt' in set ? set.nextAttemptAt : undefined),
+      })),
     );
     return db.transaction(async (tx) => {
       // A status callback that came while the send was still being recorded has its say: one
@@ -146,7 +152,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
           error = case when v.status = 'sent' and f.all_failed then 'every delivery failed, as the provider reported' else v.error end,
           sent_at = coalesce(v.sent_at, n.sent_at), delivered_at = coalesce(v.delivered_at, n.delivered_at),
           next_attempt_at = coalesce(v.next_attempt_at, n.next_attempt_at), lease_until = null, updated_at = ${now.toISOString()}::timestamptz
-        from (values ${values}) as v(id, attempts, status, provider_id, error, sent_at, delivered_at, next_attempt_at)
+        from jsonb_to_recordset(${values}::jsonb) as v(id bigint, attempts int, status text, provider_id text, error text, sent_at timestamptz, delivered_at timestamptz, next_attempt_at timestamptz)
           cross join lateral (select coalesce(bool_and(d.status = 'failed'), false) as all_failed from ${tables.deliveries} d where d.notification_id = v.id) as f
         where n.id = v.id and n.status = 'sending' and n.attempts = v.attempts
         returning n.id, n.status`);
@@ -156,7 +162,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       const audit: AuditEvent[] = [];
       // The legacy pager going off before anyone acknowledged: how much the parallel stage still leans on it.
       const pagerPages = [...new Set(planned.filter(({ n, set }) => n.channel === 'pager' && written.has(n.id) && (set.status === 'sent' || set.status === 'delivered')).map(({ n }) => n.pageId))];
-      const pagerWrite = pagerPages.length === 0 ? Promise.resolve() : tx.update(pages).set({ pagerBeforeAck: true }).where(and(inArray(pages.id, pagerPages), isNull(pages.acknowledgedAt)));
+      const pagerWrite = pagerPages.length === 0 ? Promise.resolve() : tx.update(pages).set({ pagerBeforeAck: true }).where(and(anyOf(pages.id, pagerPages), isNull(pages.acknowledgedAt)));
       const takeOver: NonNullable<ReturnType<typeof failoverRow>>[] = [];
       for (const { n, set, leak } of planned) {
         if (!written.has(n.id)) {
@@ -244,7 +250,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       .select(pageContextColumns)
       .from(pages)
       .innerJoin(alerts, eq(alerts.id, pages.alertId))
-      .where(inArray(pages.id, [...new Set(claimed.map((n) => n.pageId))]));
+      .where(anyOf(pages.id, [...new Set(claimed.map((n) => n.pageId))]));
     return new Map(context.map((p) => [p.id, p]));
   };
 
@@ -302,7 +308,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
 
 /** Which of these pages are open (neither acknowledged nor resolved). */
 export async function openPages(tx: DbTransaction, ids: readonly string[]): Promise<Set<string>> {
-  const rows = await tx.select({ id: pages.id }).from(pages).where(and(inArray(pages.id, [...new Set(ids)]), eq(pages.status, 'open')));
+  const rows = await tx.select({ id: pages.id }).from(pages).where(and(anyOf(pages.id, [...new Set(ids)]), eq(pages.status, 'open')));
   return new Set(rows.map((r) => r.id));
 }
 

@@ -2,11 +2,10 @@
 // one outbox row per person and channel. Pure: opening a page and the escalation worker both
 // plan here, and write what is planned in their own transaction (a batch of pages at a time),
 // so a step and its notifications commit together or not at all.
-import { inArray } from 'drizzle-orm';
 import type { RosterLookup, RuleSet } from '../../grammar/index.js';
 import type { AuditEvent } from '../audit/index.js';
 import type { DbTransaction } from '../db/index.js';
-import { insertRows, tables } from '../db/index.js';
+import { anyOf, insertRows, tables } from '../db/index.js';
 import { answerWindowMs, endOf, offsetOf, positionAfter, resumeFrom, type LadderPosition } from './ladder.js';
 import type { ClaimedNotification } from './outbox.js';
 
@@ -122,6 +121,6 @@ export async function queueNotifications(tx: DbTransaction, rows: readonly Notif
   // The unique key (page, cycle, step, target, person, channel) makes a step's message happen once.
   const written = await insertRows(tx, tables.notifications, rows, { onConflictDoNothing: true });
   const fellBack = [...new Set(written.filter((n) => n.standsInFor !== null).map((n) => n.pageId))];
-  if (fellBack.length > 0) await tx.update(tables.pages).set({ fellBack: true }).where(inArray(tables.pages.id, fellBack));
+  if (fellBack.length > 0) await tx.update(tables.pages).set({ fellBack: true }).where(anyOf(tables.pages.id, fellBack));
   return written;
 }

@@ -59,7 +59,7 @@ describe(`the database (${testDriver})`, () => {
   });
 
   // Unprepared, postgres.js spends a round trip describing each query before it runs it, and
-  // pipelines none behind it (src/db/prepared-statements.ts).
+  // pipelines none behind it (src/db/postgres-driver.ts).
   it.skipIf(testDriver !== 'postgres')('prepares the queries it runs, on both handles, in transactions and savepoints', async () => {
     const d = await fresh();
     const prepared = (tx: DbExecutor) => tx.execute(sql`select statement from pg_prepared_statements`).then((r) => rowsOf<{ statement: string }>(r).map((row) => row.statement));
@@ -75,6 +75,50 @@ describe(`the database (${testDriver})`, () => {
       expect(statements.outer.some((s) => s.includes('from "roster_sources"'))).toBe(true);
       expect(statements.inSavepoint.some((s) => s.includes('from "people"'))).toBe(true);
     }
+  });
+
+  // BEGIN goes with a transaction's first statement instead of on its own (src/db/postgres-driver.ts):
+  // the transaction must still be one, and end as postgres.js's own would.
+  it.skipIf(testDriver !== 'postgres')('runs a transaction as one: its statements in it, committed together, rolled back whole, savepoints inside', async () => {
+    const d = await fresh();
+    const names = async () => (await d.db.select().from(tables.rosterSources)).map((r) => r.name).sort();
+    // One transaction: its statements share its start instant, across a pause.
+    const instants = await d.db.transaction(async (tx) => {
+      const first = rowsOf<{ at: string }>(await tx.execute(sql`select now()::text as at`))[0]!.at;
+      await tx.execute(sql`select pg_sleep(0.02)`);
+      return [first, rowsOf<{ at: string }>(await tx.execute(sql`select now()::text as at`))[0]!.at];
+    });
+    expect(instants[0]).toBe(instants[1]);
+
+    await expect(
+      d.db.transaction(async (tx) => {
+        await tx.insert(tables.rosterSources).values({ name: 'thrown' });
+        throw new Error('the caller gave up');
+      }),
+    ).rejects.toThrow('the caller gave up');
+    await expect(
+      d.db.transaction(async (tx) => {
+        await tx.insert(tables.rosterSources).values({ name: 'dup' });
+        await tx.insert(tables.rosterSources).values({ name: 'dup' });
+      }),
+    ).rejects.toThrow();
+    await d.db.transaction(async (tx) => {
+      await tx.insert(tables.rosterSources).values({ name: 'kept' });
+      await expect(
+        tx.transaction(async (inner) => {
+          await inner.insert(tables.rosterSources).values({ name: 'savepoint' });
+          throw new Error('inner gave up');
+        }),
+      ).rejects.toThrow('inner gave up');
+      await tx.transaction(async (inner) => inner.insert(tables.rosterSources).values({ name: 'nested' }));
+    });
+    expect(await names()).toEqual(['kept', 'nested']);
+
+    const level = await d.db.transaction(async (tx) => rowsOf<{ level: string }>(await tx.execute(sql`select current_setting('transaction_isolation') as level`))[0]!.level, { isolationLevel: 'serializable' });
+    expect(level).toBe('serializable');
+    // Every connection went back to the pool outside a transaction.
+    const outside = await Promise.all(Array.from({ length: 8 }, () => d.db.execute(sql`select now() = statement_timestamp() as alone`)));
+    expect(outside.flatMap((r) => rowsOf<{ alone: boolean }>(r).map((row) => row.alone))).toEqual(Array(8).fill(true));
   });
 });
 

@@ -63,6 +63,19 @@ describe(`insertRows (${testDriver})`, () => {
     expect((await db.select().from(tables.auditEvents)).map((e) => e.position)).toEqual([1, 2]);
   });
 
+  it('writes each call with its own columns and options, one after another into the same table', async () => {
+    const { db } = await fresh();
+    const [left, given] = [randomUUID(), randomUUID()];
+    const { alertCount: _, ...withoutCount } = pageRow(left);
+    await insertRows(db, tables.pages, [withoutCount]);
+    await insertRows(db, tables.pages, [pageRow(given, { alertCount: 5 })]);
+    const read = await db.select({ id: tables.pages.id, alertCount: tables.pages.alertCount }).from(tables.pages);
+    expect(new Map(read.map((r) => [r.id, r.alertCount]))).toEqual(new Map([[left, 1], [given, 5]]));
+    // A refused row with the option, then the same without it: the second is refused loudly.
+    expect(await insertRows(db, tables.pages, [pageRow(given)], { onConflictDoNothing: true })).toEqual([]);
+    await expect(insertRows(db, tables.pages, [pageRow(given)])).rejects.toThrow();
+  });
+
   it('writes nothing for no rows, and refuses rows that disagree on leaving a column to its default', async () => {
     const { db } = await fresh();
     expect(await insertRows(db, tables.pages, [])).toEqual([]);
