@@ -1,6 +1,6 @@
 // `column = any(values)` with the values as one JSON parameter. drizzle's `inArray` gives each
 // value a parameter of its own, so every count of values is another statement text for each
-// connection to prepare and keep (src/db/postgres-driver.ts); this text is one, whatever
+// connection to prepare and keep (src/db/prepared-statements.ts); this text is one, whatever
 // the count. The array is an InitPlan worked out once, so an index on the column still serves.
 import { sql, type Column, type SQL } from 'drizzle-orm';
 

@@ -7,7 +7,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { acquireDataDirLock } from './lock-file.js';
-import { forDrizzle } from './postgres-driver.js';
+import { preparingStatements } from './prepared-statements.js';
 import * as schema from './schema.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -135,8 +135,8 @@ async function openPostgres(config: Extract<DatabaseConfig, { driver: 'postgres'
     }
   };
   return {
-    db: drizzlePostgres({ client: forDrizzle(client), schema }) as unknown as Db,
-    dispatchDb: drizzlePostgres({ client: forDrizzle(dispatchSql), schema }) as unknown as Db,
+    db: drizzlePostgres({ client: preparingStatements(client), schema }) as unknown as Db,
+    dispatchDb: drizzlePostgres({ client: preparingStatements(dispatchSql), schema }) as unknown as Db,
     driver: 'postgres',
     tryExclusive: (key, fn) => withLock(key, false, fn),
     async exclusive(key, fn) {

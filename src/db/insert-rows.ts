@@ -34,9 +34,11 @@ function statementText(table: PgTable, given: readonly (readonly [string, Column
   if (text === undefined) {
     const name = quoteIdentifier(getTableName(table));
     const names = given.map(([, column]) => quoteIdentifier(column.name)).join(', ');
+    // Named, not `*`: a prepared statement's result must not change when a migration adds a column.
+    const returned = Object.values(getTableColumns(table)).map((column) => quoteIdentifier(column.name)).join(', ');
     text = {
       head: sql.raw(`insert into ${name} (${names}) select ${names} from jsonb_populate_recordset(null::${name}, `),
-      tail: sql.raw(`::jsonb)${guarded ? ' where exists (select from guard)' : ''}${skipConflicts ? ' on conflict do nothing' : ''} returning *`),
+      tail: sql.raw(`::jsonb)${guarded ? ' where exists (select from guard)' : ''}${skipConflicts ? ' on conflict do nothing' : ''} returning ${returned}`),
     };
     texts.set(key, text);
   }

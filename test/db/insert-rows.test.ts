@@ -1,7 +1,7 @@
 // insertRows writes many rows in one statement as one JSON document: each column's type must come
 // back as drizzle's own insert would have written it, and as drizzle reads it.
 import { randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { insertRows, tables } from '../../src/db/index.js';
 import { databasePerTest, testDriver } from '../support/db.js';
@@ -74,6 +74,18 @@ describe(`insertRows (${testDriver})`, () => {
     // A refused row with the option, then the same without it: the second is refused loudly.
     expect(await insertRows(db, tables.pages, [pageRow(given)], { onConflictDoNothing: true })).toEqual([]);
     await expect(insertRows(db, tables.pages, [pageRow(given)])).rejects.toThrow();
+  });
+
+  // A replica keeps its prepared statements while another one migrates the database.
+  it.skipIf(testDriver !== 'postgres')('goes on writing in transactions after a migration adds a column to the table', async () => {
+    const { db } = await fresh();
+    // Four transactions at once hold the pool's four connections: each prepares the statement.
+    const writeOnEveryConnection = () => Promise.all(Array.from({ length: 4 }, () => db.transaction(async (tx) => insertRows(tx, tables.pages, [pageRow(randomUUID())]))));
+    await writeOnEveryConnection();
+    await db.execute(sql`alter table pages add column added_later integer`);
+    const written = await writeOnEveryConnection();
+    expect(written.flat()).toHaveLength(4);
+    expect(written.flat()[0]).not.toHaveProperty('added_later');
   });
 
   it('writes nothing for no rows, and refuses rows that disagree on leaving a column to its default', async () => {
