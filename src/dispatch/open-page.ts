@@ -188,10 +188,18 @@ async function lockOpenDuplicates(tx: DbTransaction, inputs: readonly OpenPageIn
   return new Map(open.map(({ source, dedupKey, ...page }) => [sourceKey(source, dedupKey ?? ''), page]));
 }
 
-/** `(source, key) in ((…), …)`: the rows of these sources' keys, one statement for the batch. */
-function sourceKeyIn(source: Column, key: Column, pairs: readonly (readonly [string, string])[]): SQL {
+/**
+ * `(source, key) in ((…), …)`: the rows of these sources' keys, one statement for the batch.
+ * The list is padded to a power of two with its last pair repeated, so that batches of every
+ * size share a few statement texts, each prepared once per connection (src/db/prepared-statements.ts).
+ * A list of equalities, not a join on a JSON recordset: it is what lets the partial unique
+ * indexes on these keys serve the lookup. Exported for its test.
+ */
+export function sourceKeyIn(source: Column, key: Column, pairs: readonly (readonly [string, string])[]): SQL {
+  const padded = [...pairs];
+  while ((padded.length & (padded.length - 1)) !== 0) padded.push(pairs[pairs.length - 1]!);
   return sql`(${source}, ${key}) in (${sql.join(
-    pairs.map(([s, k]) => sql`(${s}, ${k})`),
+    padded.map(([s, k]) => sql`(${s}, ${k})`),
     sql`, `,
   )})`;
 }
