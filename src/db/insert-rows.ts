@@ -7,15 +7,25 @@ import { getTableColumns, getTableName, sql, type Column, type SQL, type InferIn
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { rowsOf, type DbExecutor } from './client.js';
 
-export interface InsertRowsOptions {
-  /** Rows that would break a unique key are left out (and not returned). */
-  readonly onConflictDoNothing?: boolean;
-  /**
-   * A statement that changes rows (with RETURNING), run first as part of the same statement:
-   * the rows are inserted only when it changed one. One round trip for a guarded insert.
-   */
-  readonly onlyIf?: SQL;
-}
+/**
+ * One or the other, never both: a guard that moved on (an audit chain's head) while some of its
+ * rows were left out would point past rows that were never written.
+ */
+export type InsertRowsOptions =
+  | {
+      /** Rows that would break a unique key are left out (and not returned). */
+      readonly onConflictDoNothing?: boolean;
+      readonly onlyIf?: never;
+    }
+  | {
+      /**
+       * A statement that changes rows (with RETURNING), run first as part of the same statement:
+       * the rows are inserted only when it changed one. One round trip for a guarded insert.
+       * It needs rows: with none, nothing would run it.
+       */
+      readonly onlyIf: SQL;
+      readonly onConflictDoNothing?: never;
+    };
 
 /**
  * The statement's text around its one parameter, for each table, set of columns given and
@@ -51,7 +61,10 @@ function quoteIdentifier(name: string): string {
 
 /** Inserts `rows` and answers the rows written, as drizzle's `.returning()` would. */
 export async function insertRows<T extends PgTable>(tx: DbExecutor, table: T, rows: readonly InferInsertModel<T>[], options: InsertRowsOptions = {}): Promise<InferSelectModel<T>[]> {
-  if (rows.length === 0) return [];
+  if (rows.length === 0) {
+    if (options.onlyIf !== undefined) throw new Error(`insertRows into ${getTableName(table)}: a guarded insert of no rows would skip its guard`);
+    return [];
+  }
   const columns = Object.entries(getTableColumns(table)) as [string, Column][];
   const given = columns.filter(([key]) => rows.some((row) => (row as Record<string, unknown>)[key] !== undefined));
   const document = rows.map((row) => {

@@ -16,7 +16,7 @@ const wakeChannel = 'pagerless_wake';
  * the next due instant). This process fires its own steps on time regardless.
  */
 const wakeCoalesceMs = 100;
-/** How soon to look again at a due step another replica is firing. */
+/** How soon to look again at a due step another replica is firing, and after a pass that failed. */
 const heldRetryMs = 25;
 /**
  * Passes at once. A second claims the steps falling due while the first writes its batch: in a
@@ -63,6 +63,8 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
   const running = new Set<Promise<void>>();
   /** Passes that claimed steps and have not finished firing them. */
   let claiming = 0;
+  /** Passes that failed one after another, for the wait before the next. */
+  let failuresInARow = 0;
   let again = false;
   let started = false;
   let stopped = false;
@@ -158,9 +160,15 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
         again = false;
         try {
           await pass();
+          failuresInARow = 0;
         } catch (e) {
-          deps.log.error(errorFields(e), 'dispatch pass failed; trying again at the next poll');
-          arm(deps.clock().getTime() + deps.pollMs);
+          // Soon after one failure (a deadlock, a connection dropped): the other pass may have
+          // left what fell due to this one. Later and later while they go on (the database down),
+          // up to the poll.
+          failuresInARow++;
+          const retryMs = Math.min(deps.pollMs, heldRetryMs * 2 ** (failuresInARow - 1));
+          deps.log.error({ ...errorFields(e), retryMs }, 'dispatch pass failed; trying again shortly');
+          arm(deps.clock().getTime() + retryMs);
         }
       } while (again && !stopped);
     });

@@ -91,6 +91,11 @@ describe(`insertRows (${testDriver})`, () => {
   it('writes nothing for no rows, and refuses rows that disagree on leaving a column to its default', async () => {
     const { db } = await fresh();
     expect(await insertRows(db, tables.pages, [])).toEqual([]);
+    // A guard with no rows to go with it would never run: refused, not skipped quietly.
+    const guard = db.update(tables.pages).set({ status: 'acknowledged' }).returning({ id: tables.pages.id }).getSQL();
+    await expect(insertRows(db, tables.auditEvents, [], { onlyIf: guard })).rejects.toThrow(/guarded insert of no rows/);
+    // @ts-expect-error a guard that moved on while rows were left out would point past rows never written
+    void (() => insertRows(db, tables.auditEvents, [], { onlyIf: guard, onConflictDoNothing: true }));
     await expect(insertRows(db, tables.pages, [pageRow(randomUUID(), { alertCount: 3 }), pageRow(randomUUID())])).rejects.toThrow(/alertCount/);
     expect(await db.select().from(tables.pages)).toEqual([]);
   });

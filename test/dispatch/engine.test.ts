@@ -121,6 +121,41 @@ describe('the dispatch engine between passes', () => {
     }
   });
 
+  it('looks again soon after a pass fails, later while failures go on, and at its poll once a pass succeeds', async () => {
+    // A pass that took nothing while another claimed relies on that one to look again: when it
+    // fails, the steps falling due meanwhile must not wait for the poll.
+    const database = await openDatabase({ driver: 'pglite', dataDir: null });
+    const timers = handTimers();
+    const outcomes: ('fail' | 'ok')[] = ['fail', 'fail', 'fail', 'ok', 'fail'];
+    let calls = 0;
+    const escalator: Escalator = {
+      async fireDue() {
+        if (outcomes[calls++] === 'fail') throw new Error('deadlock detected');
+        return 0;
+      },
+      nextDueAt: async () => null,
+    };
+    const outbox: Outbox = { sendClaimed: async () => 0, sweep: async () => 0, nextDueAt: async () => null };
+    const engine = createDispatchEngine({ database, escalator, outbox, clock: () => night, log: pino({ level: 'silent' }), pollMs: 30 * MINUTE, timers });
+    const armedAfter = async (call: number) => {
+      await vi.waitFor(() => expect({ calls, armed: timers.armed().length }).toEqual({ calls: call, armed: 1 }));
+      return timers.armed()[0]!;
+    };
+    try {
+      await engine.start();
+      const waits: number[] = [];
+      for (let call = 1; call <= outcomes.length; call++) {
+        const next = await armedAfter(call);
+        waits.push(next.ms);
+        next.fire();
+      }
+      expect(waits).toEqual([25, 50, 100, 30 * MINUTE, 25]);
+    } finally {
+      await engine.stop();
+      await database.close();
+    }
+  });
+
   it('claims the steps falling due while a pass writes its batch in a second pass, never a third, and drains only once both are done', async () => {
     const database = await openDatabase({ driver: 'pglite', dataDir: null });
     const gates = [deferred<void>(), deferred<void>()];
