@@ -87,6 +87,11 @@ function deferred<T>(): { promise: Promise<T>; resolve(value: T): void } {
   return { promise, resolve };
 }
 
+/** Lets every callback already queued run (no I/O is involved): for checking that something has not happened. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+}
+
 describe('the dispatch engine between passes', () => {
   it('arms nothing for an outbox with nothing to come, even when the lookup ends while no timer is armed', async () => {
     // The outbox's next work is looked up after a pass's sends, while the next pass may already
@@ -112,7 +117,7 @@ describe('the dispatch engine between passes', () => {
       expect(timers.armed()).toEqual([]);
       // The first pass's outbox lookup ends now: nothing to come.
       outboxLookups[0]!.resolve(null);
-      await new Promise((r) => setTimeout(r, 20));
+      await settle();
       expect(timers.armed().map((a) => a.ms)).toEqual([]);
       expect(engine.armedFor()).toBeNull();
     } finally {
@@ -156,6 +161,41 @@ describe('the dispatch engine between passes', () => {
     }
   });
 
+  it('stops only once both passes have ended, and arms and starts nothing after', async () => {
+    const database = await openDatabase({ driver: 'pglite', dataDir: null });
+    const timers = handTimers();
+    const gates = [deferred<void>(), deferred<void>()];
+    let calls = 0;
+    const escalator: Escalator = {
+      async fireDue(_onQueued, onClaimed) {
+        const gate = gates[calls++];
+        onClaimed?.();
+        await gate?.promise;
+        return 1;
+      },
+      nextDueAt: async () => new Date(night.getTime() + MINUTE),
+    };
+    const outbox: Outbox = { sendClaimed: async () => 0, sweep: async () => 0, nextDueAt: async () => null };
+    const engine = createDispatchEngine({ database, escalator, outbox, clock: () => night, log: pino({ level: 'silent' }), pollMs: 30 * MINUTE, timers });
+    try {
+      await engine.start();
+      await vi.waitFor(() => expect(calls).toBe(2));
+      let stopped = false;
+      const stopping = engine.stop().then(() => (stopped = true));
+      gates[1]!.resolve();
+      await settle();
+      expect(stopped).toBe(false); // the first pass is still writing
+      gates[0]!.resolve();
+      await stopping;
+      // Both passes found more due and would have armed for it, or run again: not once stopped.
+      await settle();
+      expect({ calls, armed: timers.armed().length, armedFor: engine.armedFor() }).toEqual({ calls: 2, armed: 0, armedFor: null });
+    } finally {
+      for (const g of gates) g.resolve();
+      await database.close();
+    }
+  });
+
   it('claims the steps falling due while a pass writes its batch in a second pass, never a third, and drains only once both are done', async () => {
     const database = await openDatabase({ driver: 'pglite', dataDir: null });
     const gates = [deferred<void>(), deferred<void>()];
@@ -180,12 +220,12 @@ describe('the dispatch engine between passes', () => {
       await engine.start();
       // The first pass claimed, and a second started while the first still writes.
       await vi.waitFor(() => expect(calls).toBe(2));
-      await new Promise((r) => setTimeout(r, 20));
+      await settle();
       expect({ calls, active, most }).toEqual({ calls: 2, active: 2, most: 2 });
       let drained = false;
       const drain = engine.drain().then(() => (drained = true));
       gates[1]!.resolve();
-      await new Promise((r) => setTimeout(r, 20));
+      await settle();
       expect(drained).toBe(false); // the first pass is still writing
       gates[0]!.resolve();
       await drain;
