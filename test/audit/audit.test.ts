@@ -5,11 +5,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { appendAudit, sealAuditHeads, verifyAudit, type AuditEvent } from '../../src/audit/index.js';
 import { auditMac, auditChains, chainOf } from '../../src/audit/chain.js';
 import { main } from '../../src/cli/main.js';
-import { migrateDatabase, openDatabase, tables, type Database, type DbTransaction } from '../../src/db/index.js';
+import { migrateDatabase, openDatabase, rowsOf, tables, type Database, type DbTransaction } from '../../src/db/index.js';
 import { databasePerTest, emptyDatabase, migrateUpTo, testDriver } from '../support/db.js';
 
 const freshDatabase = databasePerTest();
@@ -136,6 +136,40 @@ describe(`the audit trail (${testDriver})`, () => {
     expect(used).toHaveLength(auditChains);
     await tamper(d, sql`delete from audit_events where seq = (select max(seq) from audit_events where chain = 5)`);
     expect((await verifyAudit(d.db, key)).problems.map((p) => p.problem.split(':')[0])).toEqual(['the head of chain 5 names 5 rows ending at 5, the chain has 4 ending at 4']);
+  });
+
+  // Two transactions of one process append to one chain from the same remembered head: the second
+  // waits on the first's head row, then finds the head moved (first committed: it locks and reads
+  // it) or not (first rolled back: its own move goes through).
+  it.skipIf(testDriver !== 'postgres')('chains two appends to one chain at once, whether the first commits or rolls back', async () => {
+    for (const firstEnds of ['commit', 'rollback'] as const) {
+      const writer = randomBytes(32);
+      const d = await freshDatabase();
+      await sealAuditHeads(d.db, writer);
+      await d.db.transaction((tx) => appendAudit(tx, writer, event(1), t0)); // the process now knows the head
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let firstAppended = false;
+      const first = d.db.transaction(async (tx) => {
+        await appendAudit(tx, writer, event(2), t0);
+        firstAppended = true;
+        await held;
+        if (firstEnds === 'rollback') throw new Error('the first state change failed');
+      });
+      await vi.waitFor(() => expect(firstAppended).toBe(true));
+      const second = d.db.transaction((tx) => appendAudit(tx, writer, event(3), t0));
+      // The second is waiting on the head row the first moved.
+      await vi.waitFor(async () => {
+        const [row] = rowsOf<{ waiting: number }>(await d.db.execute(sql`select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`));
+        expect(row?.waiting).toBe(1);
+      });
+      release();
+      await (firstEnds === 'commit' ? first : expect(first).rejects.toThrow('the first state change failed'));
+      await second;
+      expect(await verifyAudit(d.db, writer)).toEqual({ ok: true, checked: firstEnds === 'commit' ? 3 : 2, problems: [] });
+      const steps = await d.db.select({ position: tables.auditEvents.position, data: tables.auditEvents.data }).from(tables.auditEvents).orderBy(tables.auditEvents.seq);
+      expect(steps.map((r) => [r.position, (r.data as { step: number }).step])).toEqual(firstEnds === 'commit' ? [[1, 1], [2, 2], [3, 3]] : [[1, 1], [2, 3]]);
+    }
   });
 
   it('reads the head only when another writer moved it since this process last did, and chains the two writers either way', async () => {
