@@ -4,7 +4,7 @@
 // storm of pages that cost the gateway more CPU than anything else did, and each row count was
 // another statement for the driver to prepare. For the hot writes of the dispatch core.
 import { getTableColumns, getTableName, sql, type Column, type SQL, type InferInsertModel, type InferSelectModel } from 'drizzle-orm';
-import type { PgTable } from 'drizzle-orm/pg-core';
+import { PgDialect, type PgTable } from 'drizzle-orm/pg-core';
 import { rowsOf, type DbExecutor } from './client.js';
 
 /**
@@ -27,6 +27,9 @@ export type InsertRowsOptions =
       readonly onConflictDoNothing?: never;
     };
 
+/** For its quoting of names, as drizzle's own statements quote them. */
+const dialect = new PgDialect();
+
 /**
  * The statement's text around its one parameter, for each table, set of columns given and
  * options: worked out once. Built by drizzle's `sql` each time, it cost more of a page's CPU
@@ -42,10 +45,10 @@ function statementText(table: PgTable, given: readonly (readonly [string, Column
   if (texts === undefined) statementTexts.set(table, (texts = new Map()));
   let text = texts.get(key);
   if (text === undefined) {
-    const name = quoteIdentifier(getTableName(table));
-    const names = given.map(([, column]) => quoteIdentifier(column.name)).join(', ');
+    const name = dialect.escapeName(getTableName(table));
+    const names = given.map(([, column]) => dialect.escapeName(column.name)).join(', ');
     // Named, not `*`: a prepared statement's result must not change when a migration adds a column.
-    const returned = Object.values(getTableColumns(table)).map((column) => quoteIdentifier(column.name)).join(', ');
+    const returned = Object.values(getTableColumns(table)).map((column) => dialect.escapeName(column.name)).join(', ');
     text = {
       head: sql.raw(`insert into ${name} (${names}) select ${names} from jsonb_populate_recordset(null::${name}, `),
       tail: sql.raw(`::jsonb)${guarded ? ' where exists (select from guard)' : ''}${skipConflicts ? ' on conflict do nothing' : ''} returning ${returned}`),
@@ -53,10 +56,6 @@ function statementText(table: PgTable, given: readonly (readonly [string, Column
     texts.set(key, text);
   }
   return text;
-}
-
-function quoteIdentifier(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 /** Inserts `rows` and answers the rows written, as drizzle's `.returning()` would. */

@@ -4,7 +4,6 @@ import { sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
 import { anyOf, insertRows, rowsOf, tables } from '../../src/db/index.js';
-import { sourceKeyIn } from '../../src/dispatch/open-page.js';
 import { databasePerTest, testDriver } from '../support/db.js';
 
 const fresh = databasePerTest();
@@ -37,18 +36,5 @@ describe(`anyOf (${testDriver})`, () => {
       return rowsOf<Record<string, string>>(await tx.execute(sql`explain select id from pages where ${anyOf(tables.pages.id, [randomUUID(), randomUUID()])}`));
     });
     expect(plan.map((row) => Object.values(row)[0]).join('\n')).toMatch(/Index (Only )?Scan (using|on) pages_pkey/);
-  });
-});
-
-describe('sourceKeyIn', () => {
-  it('pads its list to a power of two, so batches of every size share a few statement texts, the padding repeating the last pair', () => {
-    const dialect = new PgDialect();
-    const text = (n: number) => dialect.sqlToQuery(sql`select 1 from pages where ${sourceKeyIn(tables.pages.source, tables.pages.dedupKey, Array.from({ length: n }, (_, i) => ['lab', `k${i}`] as const))}`).sql;
-    expect(new Set([1, 2, 3, 4, 5, 8, 9, 16, 17, 100].map(text)).size).toBe(7); // padded to 1, 2, 4, 8, 16, 32 and 128
-    expect(text(3)).toBe(text(4));
-    expect(text(5)).toBe(text(8));
-    expect(text(4)).not.toBe(text(5));
-    const params = dialect.sqlToQuery(sourceKeyIn(tables.pages.source, tables.pages.dedupKey, [['lab', 'a'], ['ris', 'b'], ['lab', 'c']])).params;
-    expect(params).toEqual(['lab', 'a', 'ris', 'b', 'lab', 'c', 'lab', 'c']);
   });
 });

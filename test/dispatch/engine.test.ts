@@ -92,20 +92,28 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
 }
 
+const idleOutbox: Outbox = { sendClaimed: async () => 0, sweep: async () => 0, nextDueAt: async () => null };
+
+/** An engine over fakes of its escalator and outbox, with timers fired by hand; the in-memory database is for its LISTEN. */
+async function engineOver(escalator: Escalator, outbox: Outbox = idleOutbox) {
+  const database = await openDatabase({ driver: 'pglite', dataDir: null });
+  const timers = handTimers();
+  const engine = createDispatchEngine({ database, escalator, outbox, clock: () => night, log: pino({ level: 'silent' }), pollMs: 30 * MINUTE, timers });
+  return { database, timers, engine };
+}
+
 describe('the dispatch engine between passes', () => {
   it('arms nothing for an outbox with nothing to come, even when the lookup ends while no timer is armed', async () => {
     // The outbox's next work is looked up after a pass's sends, while the next pass may already
     // be running with its timer spent: "nothing to come" must leave the timer alone, not arm
     // one for 1 ms (what setTimeout makes of Infinity) and spin.
-    const database = await openDatabase({ driver: 'pglite', dataDir: null });
-    const timers = handTimers();
     const outboxLookups = [deferred<Date | null>(), deferred<Date | null>()];
     const stepLookups = [Promise.resolve(null), new Promise<null>(() => {})];
     let outboxCalls = 0;
     let stepCalls = 0;
     const escalator: Escalator = { fireDue: async () => 0, nextDueAt: () => stepLookups[stepCalls++] ?? Promise.resolve(null) };
     const outbox: Outbox = { sendClaimed: async () => 0, sweep: async () => 0, nextDueAt: () => outboxLookups[outboxCalls++]?.promise ?? Promise.resolve(null) };
-    const engine = createDispatchEngine({ database, escalator, outbox, clock: () => night, log: pino({ level: 'silent' }), pollMs: 30 * MINUTE, timers });
+    const { database, timers, engine } = await engineOver(escalator, outbox);
     try {
       await engine.start();
       // The first pass armed its poll and is waiting for the outbox's lookup.
@@ -129,8 +137,6 @@ describe('the dispatch engine between passes', () => {
   it('looks again soon after a pass fails, later while failures go on, and at its poll once a pass succeeds', async () => {
     // A pass that took nothing while another claimed relies on that one to look again: when it
     // fails, the steps falling due meanwhile must not wait for the poll.
-    const database = await openDatabase({ driver: 'pglite', dataDir: null });
-    const timers = handTimers();
     const outcomes: ('fail' | 'ok')[] = ['fail', 'fail', 'fail', 'ok', 'fail'];
     let calls = 0;
     const escalator: Escalator = {
@@ -140,8 +146,7 @@ describe('the dispatch engine between passes', () => {
       },
       nextDueAt: async () => null,
     };
-    const outbox: Outbox = { sendClaimed: async () => 0, sweep: async () => 0, nextDueAt: async () => null };
-    const engine = createDispatchEngine({ database, escalator, outbox, clock: () => night, log: pino({ level: 'silent' }), pollMs: 30 * MINUTE, timers });
+    const { database, timers, engine } = await engineOver(escalator);
     const armedAfter = async (call: number) => {
       await vi.waitFor(() => expect({ calls, armed: timers.armed().length }).toEqual({ calls: call, armed: 1 }));
       return timers.armed()[0]!;
@@ -162,8 +167,6 @@ describe('the dispatch engine between passes', () => {
   });
 
   it('stops only once both passes have ended, and arms and starts nothing after', async () => {
-    const database = await openDatabase({ driver: 'pglite', dataDir: null });
-    const timers = handTimers();
     const gates = [deferred<void>(), deferred<void>()];
     let calls = 0;
     const escalator: Escalator = {
@@ -175,8 +178,7 @@ describe('the dispatch engine between passes', () => {
       },
       nextDueAt: async () => new Date(night.getTime() + MINUTE),
     };
-    const outbox: Outbox = { sendClaimed: async () => 0, sweep: async () => 0, nextDueAt: async () => null };
-    const engine = createDispatchEngine({ database, escalator, outbox, clock: () => night, log: pino({ level: 'silent' }), pollMs: 30 * MINUTE, timers });
+    const { database, timers, engine } = await engineOver(escalator);
     try {
       await engine.start();
       await vi.waitFor(() => expect(calls).toBe(2));
@@ -197,7 +199,6 @@ describe('the dispatch engine between passes', () => {
   });
 
   it('claims the steps falling due while a pass writes its batch in a second pass, never a third, and drains only once both are done', async () => {
-    const database = await openDatabase({ driver: 'pglite', dataDir: null });
     const gates = [deferred<void>(), deferred<void>()];
     let calls = 0;
     let active = 0;
@@ -214,8 +215,7 @@ describe('the dispatch engine between passes', () => {
       },
       nextDueAt: async () => null,
     };
-    const outbox: Outbox = { sendClaimed: async () => 0, sweep: async () => 0, nextDueAt: async () => null };
-    const engine = createDispatchEngine({ database, escalator, outbox, clock: () => night, log: pino({ level: 'silent' }), pollMs: 30 * MINUTE, timers: handTimers() });
+    const { database, engine } = await engineOver(escalator);
     try {
       await engine.start();
       // The first pass claimed, and a second started while the first still writes.
