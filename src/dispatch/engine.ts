@@ -19,8 +19,9 @@ const wakeCoalesceMs = 100;
 /** How soon to look again at a due step another replica is firing, and after a pass that failed. */
 const heldRetryMs = 25;
 /**
- * Passes at once. A second claims the steps falling due while the first writes its batch: in a
- * storm (bench/README.md, "Load") that took escalation lateness p99 from 123–252 ms to 68–113 ms.
+ * Passes at once. A second claims the steps falling due while the first writes a batch of
+ * several: in a storm (bench/README.md, "Load") that took escalation lateness p99 from
+ * 123–252 ms to 68–113 ms.
  */
 const concurrentPasses = 2;
 
@@ -97,8 +98,8 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
   const pass = async (): Promise<void> => {
     // Each fired batch is sent while the next one fires.
     const sends: Promise<unknown>[] = [];
-    // Steps that fall due while this batch is written are claimed by a second pass at once, not
-    // after it: SKIP LOCKED keeps the two apart, as it keeps replicas apart.
+    // In a storm, steps that fall due while this batch is written are claimed by a second pass at
+    // once, not after it: SKIP LOCKED keeps the two apart, as it keeps replicas apart.
     let claimed = false;
     let moved: number;
     try {
@@ -109,10 +110,13 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
           passSends.add(send);
           void send.then(() => passSends.delete(send));
         },
-        () => {
+        (steps) => {
           if (!claimed) claiming++;
           claimed = true;
-          if (running.size < concurrentPasses && !stopped) void runOnce();
+          // Several steps due at once: they fall due faster than passes come round (a storm), and
+          // more will while this batch is written. One alone (a steady rate) leaves the next to
+          // its timer or this pass's look for it; a second pass would most often find nothing.
+          if (steps > 1 && running.size < concurrentPasses && !stopped) void runOnce();
         },
       );
     } finally {

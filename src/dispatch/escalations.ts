@@ -33,10 +33,10 @@ export interface Escalator {
   /**
    * Fires every step due now, a batch per transaction; after each commit, `onQueued` is told the
    * notifications it queued, so they can be sent while the next batch fires. `onClaimed` hears
-   * each time a batch has claimed steps, before it writes them. Returns how many ladders it
+   * how many steps a batch has claimed, before it writes them. Returns how many ladders it
    * moved on.
    */
-  fireDue(onQueued: (batch: SendBatch) => void, onClaimed?: () => void): Promise<number>;
+  fireDue(onQueued: (batch: SendBatch) => void, onClaimed?: (steps: number) => void): Promise<number>;
   /** The earliest instant any step falls due, or null. */
   nextDueAt(): Promise<Date | null>;
 }
@@ -48,7 +48,7 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
   const { db } = deps;
 
   /** One batch of due ladders in one transaction: claimed, planned, written together. */
-  const fireBatch = async (onClaimed?: () => void): Promise<{ fired: number; send: SendBatch }> => {
+  const fireBatch = async (onClaimed?: (steps: number) => void): Promise<{ fired: number; send: SendBatch }> => {
     const now = deps.clock();
     const lateness: number[] = [];
     /** Workflows of the pages found missed, for the counter, and the pages. */
@@ -65,7 +65,7 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
         .orderBy(asc(escalations.dueAt))
         .limit(deps.batchSize)
         .for('update', { of: escalations, skipLocked: true });
-      if (due.length > 0) onClaimed?.();
+      if (due.length > 0) onClaimed?.(due.length);
       const rows: NotificationRow[] = [];
       const audit: AuditEvent[] = [];
       const moves: EscalationMove[] = [];

@@ -172,9 +172,9 @@ describe('the dispatch engine between passes', () => {
     const escalator: Escalator = {
       async fireDue(_onQueued, onClaimed) {
         const gate = gates[calls++];
-        onClaimed?.();
+        onClaimed?.(2);
         await gate?.promise;
-        return 1;
+        return 2;
       },
       nextDueAt: async () => new Date(night.getTime() + MINUTE),
     };
@@ -198,7 +198,35 @@ describe('the dispatch engine between passes', () => {
     }
   });
 
-  it('claims the steps falling due while a pass writes its batch in a second pass, never a third, and drains only once both are done', async () => {
+  it('starts no second pass for a pass that claimed one step alone (a steady rate): only a timer starts one', async () => {
+    const gate = deferred<void>();
+    let calls = 0;
+    const escalator: Escalator = {
+      async fireDue(_onQueued, onClaimed) {
+        calls++;
+        onClaimed?.(1);
+        await gate.promise;
+        return 1;
+      },
+      nextDueAt: async () => new Date(night.getTime() + MINUTE),
+    };
+    const { database, timers, engine } = await engineOver(escalator);
+    try {
+      await engine.start();
+      await settle();
+      expect(calls).toBe(1);
+      // A step armed for falls due while the first pass still writes: its timer starts the second.
+      engine.afterCommit({ rows: [], pages: new Map() }, night);
+      timers.armed()[0]!.fire();
+      await vi.waitFor(() => expect(calls).toBe(2));
+    } finally {
+      gate.resolve();
+      await engine.stop();
+      await database.close();
+    }
+  });
+
+  it('claims the steps falling due while a pass writes its batch of several in a second pass, never a third, and drains only once both are done', async () => {
     const gates = [deferred<void>(), deferred<void>()];
     let calls = 0;
     let active = 0;
@@ -208,7 +236,7 @@ describe('the dispatch engine between passes', () => {
       async fireDue(_onQueued, onClaimed) {
         const gate = gates[calls++];
         most = Math.max(most, ++active);
-        onClaimed?.();
+        onClaimed?.(2);
         await gate?.promise;
         active--;
         return 1;
