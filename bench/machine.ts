@@ -3,6 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** The commit measured, with `+changes` when src/ or grammar/ differ from it: figures belong to a version of the code. */
 export function codeVersion(): string {
@@ -33,10 +35,15 @@ export async function backgroundShare(): Promise<number> {
   return (100 * (machineBusyMs() - busy)) / (performance.now() - start);
 }
 
-/** Writes `bench/results/<name>.json` (every figure) and `<name>.md` (the tables). */
-export function writeResults(name: string, report: unknown, md: string): void {
-  const out = new URL('./results/', import.meta.url);
+/**
+ * Writes `<name>.json` (every figure) and `<name>.md` (the tables) into bench/results/, or into
+ * BENCH_RESULTS_DIR (the tests' runs of a benchmark, which must leave the checked-in figures alone).
+ * Returns the folder.
+ */
+export function writeResults(name: string, report: unknown, md: string): string {
+  const out = process.env['BENCH_RESULTS_DIR'] || fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(out, { recursive: true });
-  writeFileSync(new URL(`${name}.json`, out), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(new URL(`${name}.md`, out), md);
+  writeFileSync(join(out, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(out, `${name}.md`), md);
+  return out;
 }

@@ -5,7 +5,7 @@
 import { runLoad, type PhasePlan, type RequestSample, type RequestSpec } from '../dispatch-latency/open-loop.js';
 import { distribution } from '../dispatch-latency/stats.js';
 import { alertBody, type Exec, type PhaseOptions, type Scenario } from './scenarios.js';
-import { durationMs, isGatewayMetric, type PhaseFigures, type Runner, type ScenarioRun, type Target } from './scenario.js';
+import { durationMs, isGatewayMetric, plannedIterations, type PhaseFigures, type Runner, type ScenarioRun, type Target } from './scenario.js';
 import { evaluateThresholds, type MetricValues } from './thresholds.js';
 
 /** k6's default request timeout. */
@@ -28,13 +28,8 @@ function requestOf(exec: Exec, i: number, target: Target, pages: readonly string
   }
 }
 
-/** How many iterations a phase makes (an open loop's rate × duration; a closed loop's share). */
-function iterationsOf(p: PhaseOptions): number {
-  return p.executor === 'constant-arrival-rate' ? Math.round((p.rate * durationMs(p.duration)) / durationMs(p.timeUnit)) : p.iterations;
-}
-
 function phasePlan(name: string, p: PhaseOptions, target: Target, pages: readonly string[]): PhasePlan {
-  const requests = Array.from({ length: iterationsOf(p) }, (_, i) => requestOf(p.exec, i, target, pages));
+  const requests = Array.from({ length: plannedIterations(p) }, (_, i) => requestOf(p.exec, i, target, pages));
   const startMs = p.startTime === undefined ? 0 : durationMs(p.startTime);
   return p.executor === 'constant-arrival-rate'
     ? { name, startMs, requests, executor: { kind: 'constant-arrival-rate', rate: (p.rate * 1000) / durationMs(p.timeUnit), durationMs: durationMs(p.duration), maxInFlight: p.maxVUs } }

@@ -19,7 +19,7 @@
 // would not start, a scenario could not be run).
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, relative } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
 import { issueToken } from '../../src/auth/tokens.js';
@@ -80,9 +80,6 @@ function readSettings(): Settings {
 }
 
 // ── the machine ─────────────────────────────────────────────────────────────────────────────
-
-
-
 
 /** The k6 binary on PATH, or null. */
 function k6OnPath(): string | null {
@@ -355,8 +352,9 @@ async function main(): Promise<void> {
 
   const md = markdown(report);
   console.log(`\n${md}`);
-  writeResults('load', report, md);
-  console.log(`Wrote bench/results/load.{json,md} in ${((monotonicMs() - started) / 1000).toFixed(1)} s.`);
+  const out = writeResults('load', report, md);
+  const written = relative(process.cwd(), join(out, 'load'));
+  console.log(`Wrote ${written.startsWith('..') ? join(out, 'load') : written}.{json,md} in ${((monotonicMs() - started) / 1000).toFixed(1)} s.`);
   if (breaks.length > 0) {
     console.error(`The run broke: ${breaks.join('; ')}`);
     process.exit(1);

@@ -64,6 +64,11 @@ export function durationMs(text: string): number {
   return parts.reduce((total, p) => total + Number(p[1]) * unit[p[2] as keyof typeof unit], 0);
 }
 
+/** How many iterations a phase makes (an open loop's rate × duration; a closed loop's share). */
+export function plannedIterations(p: PhaseOptions): number {
+  return p.executor === 'constant-arrival-rate' ? Math.round((p.rate * durationMs(p.duration)) / durationMs(p.timeUnit)) : p.iterations;
+}
+
 const msText = (v: number): string => `${Math.round(v)}ms`;
 
 /**

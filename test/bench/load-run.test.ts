@@ -1,0 +1,87 @@
+// `npm run bench` itself, at a fiftieth of its size on the suite's database: it starts the
+// baseline and the gateway, runs every scenario on both with the Node load generator (k6 is not
+// installed where the suite runs), reads the gateway's figures back from /metrics, and files the
+// report where it is told, leaving the checked-in figures in bench/results/ alone. The figures of
+// so short a run on a shared machine mean nothing; what is checked is that every request the
+// scenarios plan is accounted for and every page the gateway opened was seen dispatched.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { LoadReport } from '../../bench/load/report.js';
+import { plannedIterations, scaleScenario } from '../../bench/load/scenario.js';
+import { scenarios } from '../../bench/load/scenarios.js';
+import { testDatabaseUrl, testDriver } from '../support/db.js';
+
+const repoRoot = new URL('../..', import.meta.url);
+const scale = 0.02;
+const out = mkdtempSync(join(tmpdir(), 'pagerless-bench-run-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+/** Runs the command; resolves with its exit code and what it printed. */
+function run(args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', '-s', 'bench', '--', ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, output }));
+  });
+}
+
+describe(`npm run bench (${testDriver}, scale ${scale})`, () => {
+  it('runs every scenario on the baseline and the gateway, accounts for every planned request, and files JSON and Markdown where it is told', async () => {
+    const checkedIn = statSync(new URL('bench/results/load.json', repoRoot)).mtimeMs;
+    const { code, output } = await run(['--scale', String(scale), '--db', testDriver, '--runner', 'node'], {
+      BENCH_RESULTS_DIR: out,
+      ...(testDatabaseUrl === undefined ? {} : { BENCH_DATABASE_URL: testDatabaseUrl }),
+    });
+    expect(code, output).toBe(0);
+    expect(output).toContain(`Wrote ${join(out, 'load')}.{json,md}`);
+    expect(statSync(new URL('bench/results/load.json', repoRoot)).mtimeMs).toBe(checkedIn);
+
+    const report = JSON.parse(readFileSync(join(out, 'load.json'), 'utf8')) as LoadReport;
+    expect(report.breaks).toEqual([]);
+    expect(report.settings).toMatchObject({ runner: 'node', scale, databases: [testDriver] });
+    const names = Object.keys(scenarios) as (keyof typeof scenarios)[];
+    expect(report.results.map((r) => `${r.target} ${r.database} ${r.scenario}`)).toEqual(
+      (['baseline', 'gateway'] as const).flatMap((target) => names.map((name) => `${target} ${testDriver} ${name}`)),
+    );
+
+    for (const result of report.results) {
+      const planned = scaleScenario(scenarios[result.scenario], scale);
+      expect(result.phases.map((p) => p.name).sort(), result.scenario).toEqual(Object.keys(planned.phases).sort());
+      for (const phase of result.phases) {
+        const where = `${result.target} ${result.scenario} ${phase.name}: ${JSON.stringify(phase.errorExamples)}`;
+        expect(phase.errors, where).toBe(0);
+        // An open loop sends one request per planned arrival unless maxVUs were all waiting.
+        expect(phase.requests + phase.dropped, where).toBe(plannedIterations(planned.phases[phase.name]!));
+        expect(phase.latency.n, where).toBe(phase.requests);
+      }
+      if (result.target === 'baseline') {
+        expect(result.gateway).toBeNull();
+        continue;
+      }
+      // Every alert the gateway took opened a page, and each page's first notification was seen on /metrics.
+      expect(result.gateway?.dispatched, result.scenario).toBe(true);
+      expect(result.gateway?.gauges['gateway_pages_not_dispatched'], result.scenario).toBe(0);
+      expect(result.gateway?.figures.pagesOpened, result.scenario).toBe(result.alertsAccepted);
+      expect(result.gateway?.figures.alertToFirstNotification?.count, result.scenario).toBe(result.alertsAccepted);
+    }
+    expect(report.ratios.map((r) => `${r.scenario} ${r.phase}`).sort()).toEqual(
+      report.results.filter((r) => r.target === 'gateway').flatMap((r) => r.phases.filter((p) => p.name !== 'warmup').map((p) => `${r.scenario} ${p.name}`)).sort(),
+    );
+    expect(report.aims.filter((a) => a.database === testDriver)).toHaveLength(5);
+
+    const md = readFileSync(join(out, 'load.md'), 'utf8');
+    expect(md).toContain('## Load: the scenarios against the gateway and a one-row baseline');
+    for (const result of report.results) {
+      for (const phase of result.phases.filter((p) => p.name !== 'warmup')) {
+        expect(md).toMatch(new RegExp(`^\\| ${result.target} +\\| +${testDriver} \\| +${phase.name} \\| +${phase.requests} \\| +0 \\|`, 'm'));
+      }
+    }
+    expect(md).toContain('### Aims');
+  }, 240_000);
+});
