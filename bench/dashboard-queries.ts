@@ -480,8 +480,8 @@ async function main(): Promise<void> {
 
   const md = markdown(report);
   console.log(`\n${md.split('\n### Plans')[0]}`);
-  writeResults('dashboard-queries', report, md);
-  console.log(`Wrote bench/results/dashboard-queries.{json,md} in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  const written = writeResults('dashboard-queries', report, md);
+  console.log(`Wrote ${written}.{json,md} in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
   const problems = historyProblems(report);
   if (problems.length > 0) {
     console.error(`The figures are not of the history asked for: ${problems.join('; ')}.`);

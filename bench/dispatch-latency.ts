@@ -612,8 +612,8 @@ async function main(): Promise<void> {
 
   const md = markdown(report);
   console.log(`\n${md}`);
-  writeResults('dispatch-latency', report, md);
-  console.log(`Wrote bench/results/dispatch-latency.{json,md} in ${((monotonicMs() - started) / 1000).toFixed(1)} s.`);
+  const written = writeResults('dispatch-latency', report, md);
+  console.log(`Wrote ${written}.{json,md} in ${((monotonicMs() - started) / 1000).toFixed(1)} s.`);
 
   const g = report.gateway;
   const problems = [

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The commit measured, with `+changes` when src/ or grammar/ differ from it: figures belong to a version of the code. */
@@ -38,12 +38,13 @@ export async function backgroundShare(): Promise<number> {
 /**
  * Writes `<name>.json` (every figure) and `<name>.md` (the tables) into bench/results/, or into
  * BENCH_RESULTS_DIR (the tests' runs of a benchmark, which must leave the checked-in figures alone).
- * Returns the folder.
+ * Returns where, as `…/<name>` for the message that says so.
  */
 export function writeResults(name: string, report: unknown, md: string): string {
   const out = process.env['BENCH_RESULTS_DIR'] || fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(out, `${name}.md`), md);
-  return out;
+  const shown = relative(process.cwd(), join(out, name));
+  return shown.startsWith('..') ? join(out, name) : shown;
 }

@@ -1,11 +1,11 @@
 // Who-is-on-call lookups over a year of shifts for 200 roles: the router asks this once per
 // ladder step, so it must answer in microseconds. Baseline in the same run: a linear scan of
 // every shift, which is what a lookup without the index would cost.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { RoleBinding } from '../grammar/index.js';
 import { OnCallIndex } from '../src/roster/on-call-index.js';
+import { writeResults } from './machine.js';
 import type { StoredShift } from '../src/roster/store.js';
 
 const ROLES = 200;
@@ -86,6 +86,4 @@ const lines = [
   `The index answers in ${fmt(indexed.p99)} µs at p99, ${fmt(scanned.p50 / indexed.p50)}× faster than scanning every shift (p50 ratio); aim: well under a millisecond per lookup.`,
 ];
 console.log(lines.join('\n'));
-mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/roster-oncall.md', import.meta.url), `${lines.join('\n')}\n`);
-writeFileSync(new URL('./results/roster-oncall.json', import.meta.url), `${JSON.stringify({ roles: ROLES, days: DAYS, shifts: shifts.length, buildMs, indexed, gaps, scanned }, null, 2)}\n`);
+console.log(`Wrote ${writeResults('roster-oncall', { roles: ROLES, days: DAYS, shifts: shifts.length, buildMs, indexed, gaps, scanned }, `${lines.join('\n')}\n`)}.{json,md}.`);

@@ -8,15 +8,13 @@
 // Everything is generated in code from a seeded PRNG, so two runs measure the same rules and
 // alerts. Exits non-zero when the generated rules do not compile, when the indexed and the linear
 // evaluations disagree on any measured alert, or when a scenario does not hit the route it targets.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { compileSources, parseRulesFile, renderDiagnostic, validateAlert } from '../grammar/index.js';
 import type { AlertRecord, CompileResult, Decision, RosterLookup, RuleSet, SourceFile } from '../grammar/index.js';
 // Not part of the public API: used only to report how many routes the index hands the router.
 import { buildRouteIndex } from '../grammar/evaluate/route-index.js';
+import { writeResults } from './machine.js';
 
 // ── settings ────────────────────────────────────────────────────────────────────────────────
 
@@ -641,12 +639,8 @@ function main(): void {
   const md = markdown(report);
   console.log(`\n${md}`);
 
-  const here = dirname(fileURLToPath(import.meta.url));
-  const out = join(here, 'results');
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'rules-compile-eval.json'), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(out, 'rules-compile-eval.md'), md);
-  console.log(`Wrote bench/results/rules-compile-eval.{json,md} in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  const written = writeResults('rules-compile-eval', report, md);
+  console.log(`Wrote ${written}.{json,md} in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
 
   if (mismatches > 0) {
     console.error(`FAIL: ${mismatches} alerts routed differently by the index and the linear walk (or missed their target route).`);

@@ -19,7 +19,7 @@
 // would not start, a scenario could not be run).
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { delimiter, join, relative } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
 import { issueToken } from '../../src/auth/tokens.js';
@@ -352,9 +352,8 @@ async function main(): Promise<void> {
 
   const md = markdown(report);
   console.log(`\n${md}`);
-  const out = writeResults('load', report, md);
-  const written = relative(process.cwd(), join(out, 'load'));
-  console.log(`Wrote ${written.startsWith('..') ? join(out, 'load') : written}.{json,md} in ${((monotonicMs() - started) / 1000).toFixed(1)} s.`);
+  const written = writeResults('load', report, md);
+  console.log(`Wrote ${written}.{json,md} in ${((monotonicMs() - started) / 1000).toFixed(1)} s.`);
   if (breaks.length > 0) {
     console.error(`The run broke: ${breaks.join('; ')}`);
     process.exit(1);
