@@ -149,7 +149,7 @@ async function startGatewayTarget(kind: DatabaseKind, settings: Settings, admin:
   const dir = mkdtempSync(join(os.tmpdir(), 'pagerless-bench-load-'));
   cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
   const { url } = await freshDatabase(kind, settings, admin, dir);
-  const { gateway, hospital } = await startDrillGateway({ dir, databaseUrl: url, stepSeconds, ladder: 'short', channels: createDevChannels({ clock: wallClock }).channels });
+  const { gateway, hospital } = await startDrillGateway({ dir, databaseUrl: url, stepSeconds, ladder: 'short', channels: createDevChannels({ clock: wallClock, keepRecords: false }).channels });
   const stop = once(() => gateway.stop());
   cleanups.push(stop);
   const db = gateway.database.db;

@@ -34,13 +34,20 @@ export interface DevChannelOptions {
   /** Print each delivery (under `pagerless serve`). */
   readonly print?: ((line: string) => void) | null;
   readonly replica?: string;
+  /**
+   * Keep each record in memory (the default: tests and the latency benchmark read them). Off for
+   * a long load run, whose figures come from /metrics: a real channel holds nothing once it has
+   * handed a message over, and records by the ten thousand would make every major garbage
+   * collection of the gateway's process longer than a real one's.
+   */
+  readonly keepRecords?: boolean;
   /** For tests: answer some sends differently (a failure, a retry); undefined delivers. */
   readonly outcome?: (n: OutboundNotification) => DeliveryResult | undefined;
 }
 
 export interface DevChannels {
   readonly channels: ChannelSet;
-  /** Every record this process made, in order. */
+  /** Every record this process made, in order (none when `keepRecords` is false). */
   readonly records: readonly DevDelivery[];
 }
 
@@ -74,7 +81,7 @@ export function createDevChannels(options: DevChannelOptions): DevChannels {
         replica,
         duplicate,
       };
-      records.push(record);
+      if (options.keepRecords !== false) records.push(record);
       // One write per record with O_APPEND: replicas sharing the file never interleave a line.
       if (file !== null) appendFileSync(file, `${JSON.stringify(record)}\n`);
       if (!duplicate) options.print?.(`[dev ${kind}] ${describe(n.recipient)} · page ${n.pageId.slice(0, 8)} step ${n.cycle}.${n.step}: ${record.text}`);
