@@ -11,7 +11,7 @@
 // A fresh database is created, migrated and filled for the run and dropped at the end;
 // BENCH_KEEP_DATABASE=1 keeps it (its name is printed), BENCH_REUSE_DATABASE=<name> measures a
 // kept one again without generating.
-// Writes bench/results/dashboard-queries.json and bench/results/dashboard-queries.md. Exits 1
+// Writes bench/results/dashboard-queries.json and .md (or into BENCH_RESULTS_DIR). Exits 1
 // when the generated history is not what was asked for (its size, or a figure that counts no page
 // over the year: a column the figures read that the generator does not fill); 2 when rules/
 // does not compile.

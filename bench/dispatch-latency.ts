@@ -10,7 +10,7 @@
 // BENCH_CLIENT (http, the default, or fetch: the load generator's HTTP client);
 // the PostgreSQL server from BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
 // A fresh database is created for the run and dropped at the end.
-// Writes bench/results/dispatch-latency.json and bench/results/dispatch-latency.md. Exits 1
+// Writes bench/results/dispatch-latency.json and .md (or into BENCH_RESULTS_DIR). Exits 1
 // when a measured alert was not accepted, never reached a channel, or a ladder did not finish.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';

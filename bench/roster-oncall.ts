@@ -5,8 +5,8 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { RoleBinding } from '../grammar/index.js';
 import { OnCallIndex } from '../src/roster/on-call-index.js';
-import { writeResults } from './machine.js';
 import type { StoredShift } from '../src/roster/store.js';
+import { writeResults } from './machine.js';
 
 const ROLES = 200;
 const DAYS = 365;

@@ -3,7 +3,7 @@
 // in-run baseline (`explain: true`, a walk over every route in order).
 //
 // Run: npm run bench:rules   (= tsx bench/rules-compile-eval.ts)
-// Writes bench/results/rules-compile-eval.json and bench/results/rules-compile-eval.md.
+// Writes bench/results/rules-compile-eval.json and .md (or into BENCH_RESULTS_DIR).
 //
 // Everything is generated in code from a seeded PRNG, so two runs measure the same rules and
 // alerts. Exits non-zero when the generated rules do not compile, when the indexed and the linear

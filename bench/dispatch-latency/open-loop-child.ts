@@ -4,7 +4,7 @@
 // its workers busy until the iterations are used up.
 import { Agent, request } from 'node:http';
 import { monotonicMs } from './clock.js';
-import type { Executor, GeneratorPlan, LoadReport, PhasePlan, RequestSample, RequestSpec } from './open-loop.js';
+import type { Executor, GeneratorMessage, GeneratorPlan, LoadReport, PhasePlan, RequestSample, RequestSpec } from './open-loop.js';
 
 /** Time from receiving the plan to the first departure: lets the process settle. */
 const leadMs = 250;
@@ -138,6 +138,7 @@ async function closedLoop(plan: GeneratorPlan, phase: PhasePlan, executor: Extra
 
 async function run(plan: GeneratorPlan): Promise<Omit<LoadReport, 'cpuMs'>> {
   const t0Ms = monotonicMs() + leadMs;
+  tell({ kind: 'started', t0Ms });
   const outcomes = await Promise.all(
     plan.phases.map((phase) =>
       phase.executor.kind === 'constant-arrival-rate' ? openLoop(plan, phase, phase.executor, t0Ms + phase.startMs) : closedLoop(plan, phase, phase.executor, t0Ms + phase.startMs),
@@ -155,6 +156,10 @@ process.once('message', (plan) => {
   void run(plan as GeneratorPlan).then((result) => {
     const used = process.cpuUsage(cpu);
     const report: LoadReport = { ...result, cpuMs: (used.user + used.system) / 1000 };
-    process.send?.(report, () => process.disconnect());
+    tell({ kind: 'report', report }, () => process.disconnect());
   });
 });
+
+function tell(message: GeneratorMessage, then: () => void = () => {}): void {
+  process.send?.(message, then);
+}

@@ -91,13 +91,21 @@ export interface LoadReport {
   readonly cpuMs: number;
 }
 
-/** Runs the phases from a child process. */
-export async function runLoad(plan: GeneratorPlan): Promise<LoadReport> {
+/** What the generator's process tells its parent: when the plan starts, then the report. */
+export type GeneratorMessage = { readonly kind: 'started'; readonly t0Ms: number } | { readonly kind: 'report'; readonly report: LoadReport };
+
+/**
+ * Runs the phases from a child process. `started` hears when the plan starts (monotonic ms, the
+ * instant every phase's `startMs` counts from), as soon as the child has chosen it: the child
+ * takes a moment to boot, so a parent's own timer would run early.
+ */
+export async function runLoad(plan: GeneratorPlan, started?: (t0Ms: number) => void): Promise<LoadReport> {
   const child = fork(fileURLToPath(new URL('./open-loop-child.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise<LoadReport>((resolve, reject) => {
     let report: LoadReport | null = null;
-    child.on('message', (m) => {
-      report = m as LoadReport;
+    child.on('message', (m: GeneratorMessage) => {
+      if (m.kind === 'started') started?.(m.t0Ms);
+      else report = m.report;
     });
     child.on('error', reject);
     child.on('exit', (code) => {

@@ -57,9 +57,9 @@ function httpMetrics(tag: string, samples: readonly RequestSample[], wallMs: num
 }
 
 /** Runs the scenario's phases against `target`; `pages` are the pages its acks and reads use, in order. */
-async function runWithNode(scenario: Scenario, target: Target, pages: readonly string[]): Promise<ScenarioRun> {
+async function runWithNode(scenario: Scenario, target: Target, pages: readonly string[], started?: (t0Ms: number) => void): Promise<ScenarioRun> {
   const plans = Object.entries(scenario.phases).map(([name, p]) => phasePlan(name, p, target, pages));
-  const report = await runLoad({ phases: plans, timeoutMs, client: 'http' });
+  const report = await runLoad({ phases: plans, timeoutMs, client: 'http' }, started);
 
   const metrics = new Map<string, MetricValues>();
   const phases: PhaseFigures[] = plans.map((plan) => {
@@ -93,7 +93,7 @@ async function runWithNode(scenario: Scenario, target: Target, pages: readonly s
   };
 }
 
-export const nodeRunner: Runner = { name: 'node', raisesPages: false, run: (_name, scenario, target, pages) => runWithNode(scenario, target, pages) };
+export const nodeRunner: Runner = { name: 'node', raisesPages: false, run: (_name, scenario, target, pages, started) => runWithNode(scenario, target, pages, started) };
 
 /**
  * Raises `count` pages for a scenario's acknowledgements and reads, 20 at a time, untimed:

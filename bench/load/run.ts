@@ -2,7 +2,7 @@
 // gateway, on PostgreSQL and on PGlite, next to a baseline measured in the same run on the same
 // database (a bare Hono route that commits one row: baseline.ts). The gateway runs in this
 // process with the drill hospital (test/support/drill-hospital.ts) and the development
-// channels, which record every delivery and send nothing. The load comes from k6 when `k6` is
+// channels, which send nothing and keep no record in memory. The load comes from k6 when `k6` is
 // on PATH (k6/<scenario>.js), otherwise from the Node load generator running the same scenarios
 // and judged by the same thresholds (node-runner.ts). The gateway's own figures (alert → first
 // notification, escalation lateness) are read from its /metrics before and after each scenario.
@@ -14,7 +14,8 @@
 // look; the Node generator only), --runner node|k6 (BENCH_RUNNER; default k6 when on PATH),
 // BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test): a fresh database
 // is created for each target and dropped at the end, also on Ctrl-C.
-// Writes bench/results/load.json (every figure) and bench/results/load.md (the tables).
+// Writes bench/results/load.json (every figure) and bench/results/load.md (the tables), or the
+// two into BENCH_RESULTS_DIR.
 // Exits 0 when thresholds fail (they are aims, reported), 1 when the run itself broke (a target
 // would not start, a scenario could not be run).
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -231,17 +232,21 @@ async function runScenario(name: ScenarioName, settings: Settings, running: Runn
   const metrics = running.metrics;
   let before = metrics === null ? null : await metrics();
   // A warm-up's figures are left out of the gateway's too: the snapshot they start from is taken
-  // as it ends, by a timer here (the Node generator starts its phases a fraction of a second
-  // after it is called, so the last moments of the warm-up are still counted). k6 takes its own
-  // snapshots, in setup and teardown, and counts the warm-up.
+  // when the warm-up's last request is due to leave, as the Node generator tells its start. A
+  // request of the warm-up still in flight then is counted with the measured ones. k6 takes its
+  // own snapshots, in setup and teardown, and counts the warm-up.
   const warmup = scenario.phases['warmup'];
-  const warmedUp =
-    metrics === null || warmup === undefined || warmup.executor !== 'constant-arrival-rate' || runner.name !== 'node'
-      ? null
-      : sleep(durationMs(warmup.duration)).then(async () => {
-          before = await metrics();
-        });
-  const run = await runner.run(name, scenario, running.target, pages);
+  let warmedUp: Promise<void> | null = null;
+  const started =
+    metrics === null || warmup === undefined
+      ? undefined
+      : (t0Ms: number): void => {
+          const endsMs = t0Ms + durationMs(warmup.startTime ?? '0s') + durationMs(warmup.executor === 'constant-arrival-rate' ? warmup.duration : warmup.maxDuration);
+          warmedUp = sleep(Math.max(0, endsMs - monotonicMs())).then(async () => {
+            before = await metrics();
+          });
+        };
+  const run = await runner.run(name, scenario, running.target, pages, started);
   await warmedUp;
   // The baseline has no figures of its own: the gateway_* thresholds are the gateway's.
   let thresholds = running.metrics === null ? run.thresholds.filter((t) => !isGatewayMetric(t.metric)) : run.thresholds;

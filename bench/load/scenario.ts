@@ -50,7 +50,8 @@ export interface Runner {
   readonly name: 'node' | 'k6';
   /** k6's setup raises the pages a scenario acknowledges itself (k6/lib.js); the Node runner is handed them. */
   readonly raisesPages: boolean;
-  run(name: ScenarioName, scenario: Scenario, target: Target, pages: readonly string[]): Promise<ScenarioRun>;
+  /** `started` hears the monotonic ms its phases' start times count from, where the runner knows it (the Node one). */
+  run(name: ScenarioName, scenario: Scenario, target: Target, pages: readonly string[], started?: (t0Ms: number) => void): Promise<ScenarioRun>;
 }
 
 /** The thresholds the harness evaluates itself, from the gateway's /metrics: the rest are on k6's metrics. */

@@ -1,6 +1,7 @@
 // The development channel: stands in for push, SMS, voice and the pager until the real ones are
-// configured. It delivers nothing; it records each delivery (in memory, in a JSON-lines file
-// when given one) and prints it under `pagerless serve`. Tests and benchmarks read its records.
+// configured. It delivers nothing; it records each delivery (in memory unless told not to, in a
+// JSON-lines file when given one) and prints it under `pagerless serve`. Tests and benchmarks
+// read its records.
 //
 // Like a provider that honours idempotency keys, it delivers each key once: a send repeated
 // after a crash between "sent" and "recorded" is recorded as a duplicate, not delivered again.
@@ -38,7 +39,8 @@ export interface DevChannelOptions {
    * Keep each record in memory (the default: tests and the latency benchmark read them). Off for
    * a long load run, whose figures come from /metrics: a real channel holds nothing once it has
    * handed a message over, and records by the ten thousand would make every major garbage
-   * collection of the gateway's process longer than a real one's.
+   * collection of the gateway's process longer than a real one's. The keys delivered are kept
+   * either way (a short string each), to swallow a repeat as a provider would.
    */
   readonly keepRecords?: boolean;
   /** For tests: answer some sends differently (a failure, a retry); undefined delivers. */

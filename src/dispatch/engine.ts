@@ -20,8 +20,8 @@ const wakeCoalesceMs = 100;
 const heldRetryMs = 25;
 /**
  * Passes at once. A second claims the steps falling due while the first writes a batch of
- * several: in a storm (bench/README.md, "Load") that took escalation lateness p99 from
- * 123–252 ms to 68–113 ms.
+ * several: in a storm (bench/README.md, "Load", steps 6 and 8) that took escalation lateness p99
+ * from 123–252 ms to 64–118 ms.
  */
 const concurrentPasses = 2;
 
@@ -150,8 +150,9 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
   };
 
   /**
-   * Passes at once in this process: up to two, the second started when the first claims steps
-   * (pass). A request while both run runs another right after one of them ends.
+   * Passes at once in this process: up to two, the second started when the first claims several
+   * steps (pass), or by a timer, a wake-up or a drain while the first runs. A request while both
+   * run runs another right after one of them ends.
    */
   const runOnce = (): Promise<void> => {
     if (running.size >= concurrentPasses) {

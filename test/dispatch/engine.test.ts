@@ -226,6 +226,28 @@ describe('the dispatch engine between passes', () => {
     }
   });
 
+  it('arms at once for a step that fell due while a pass wrote the one step it claimed', async () => {
+    let calls = 0;
+    const escalator: Escalator = {
+      async fireDue(_onQueued, onClaimed) {
+        calls++;
+        onClaimed?.(1);
+        return 1;
+      },
+      // The next step was due by the time the pass looked (the clock stands at `night`).
+      nextDueAt: async () => night,
+    };
+    const { database, timers, engine } = await engineOver(escalator);
+    try {
+      await engine.start();
+      await vi.waitFor(() => expect(timers.armed().map((t) => t.ms)).toEqual([0]));
+      expect(calls).toBe(1);
+    } finally {
+      await engine.stop();
+      await database.close();
+    }
+  });
+
   it('claims the steps falling due while a pass writes its batch of several in a second pass, never a third, and drains only once both are done', async () => {
     const gates = [deferred<void>(), deferred<void>()];
     let calls = 0;
