@@ -4,7 +4,7 @@
 // its workers busy until the iterations are used up.
 import { Agent, request } from 'node:http';
 import { monotonicMs } from './clock.js';
-import type { Executor, GeneratorMessage, GeneratorPlan, LoadReport, PhasePlan, RequestSample, RequestSpec } from './open-loop.js';
+import { arrivals, type Executor, type GeneratorMessage, type GeneratorPlan, type LoadReport, type PhasePlan, type RequestSample, type RequestSpec } from './open-loop.js';
 
 /** Time from receiving the plan to the first departure: lets the process settle. */
 const leadMs = 250;
@@ -83,7 +83,7 @@ interface PhaseOutcome {
 /** Constant arrival rate: request i leaves at start + i / rate, whatever became of the ones before. */
 function openLoop(plan: GeneratorPlan, phase: PhasePlan, executor: Extract<Executor, { kind: 'constant-arrival-rate' }>, startMs: number): Promise<PhaseOutcome> {
   const interval = 1000 / executor.rate;
-  const total = Math.round((executor.durationMs * executor.rate) / 1000);
+  const total = arrivals(executor.rate, executor.durationMs);
   const slots = new Array<RequestSample | undefined>(total);
   let next = 0;
   let settled = 0;

@@ -30,6 +30,11 @@ export type Executor =
   /** A closed loop: `vus` workers take the next of `iterations` requests as each answer comes, until none is left or `maxDurationMs` has passed. */
   | { readonly kind: 'shared-iterations'; readonly vus: number; readonly iterations: number; readonly maxDurationMs: number };
 
+/** How many requests an open loop sends: one every 1/rate s over the duration. */
+export function arrivals(ratePerSecond: number, durationMs: number): number {
+  return Math.round((durationMs * ratePerSecond) / 1000);
+}
+
 export interface PhasePlan {
   /** Names the samples (k6's scenario name). */
   readonly name: string;

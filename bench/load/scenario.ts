@@ -1,5 +1,6 @@
 // What both ways of running a load scenario (k6, or the Node generator) share: the scenarios of
 // scenarios.js scaled for a quick look, k6's duration syntax, and the figures a run gives back.
+import { arrivals } from '../dispatch-latency/open-loop.js';
 import type { Distribution } from '../dispatch-latency/stats.js';
 import type { Exec, PhaseOptions, Scenario } from './scenarios.js';
 import type { ThresholdResult } from './thresholds.js';
@@ -67,7 +68,7 @@ export function durationMs(text: string): number {
 
 /** How many iterations a phase makes (an open loop's rate × duration; a closed loop's share). */
 export function plannedIterations(p: PhaseOptions): number {
-  return p.executor === 'constant-arrival-rate' ? Math.round((p.rate * durationMs(p.duration)) / durationMs(p.timeUnit)) : p.iterations;
+  return p.executor === 'constant-arrival-rate' ? arrivals((p.rate * 1000) / durationMs(p.timeUnit), durationMs(p.duration)) : p.iterations;
 }
 
 const msText = (v: number): string => `${Math.round(v)}ms`;
