@@ -5,7 +5,7 @@
 import { runLoad, type PhasePlan, type RequestSample, type RequestSpec } from '../dispatch-latency/open-loop.js';
 import { distribution } from '../dispatch-latency/stats.js';
 import { alertBody, type Exec, type PhaseOptions, type Scenario } from './scenarios.js';
-import { durationMs, isGatewayMetric, plannedIterations, type PhaseFigures, type Runner, type ScenarioRun, type Target } from './scenario.js';
+import { durationMs, isGatewayMetric, plannedIterations, ratePerSecond, type PhaseFigures, type Runner, type ScenarioRun, type Target } from './scenario.js';
 import { evaluateThresholds, type MetricValues } from './thresholds.js';
 
 /** k6's default request timeout. */
@@ -32,7 +32,7 @@ function phasePlan(name: string, p: PhaseOptions, target: Target, pages: readonl
   const requests = Array.from({ length: plannedIterations(p) }, (_, i) => requestOf(p.exec, i, target, pages));
   const startMs = p.startTime === undefined ? 0 : durationMs(p.startTime);
   return p.executor === 'constant-arrival-rate'
-    ? { name, startMs, requests, executor: { kind: 'constant-arrival-rate', rate: (p.rate * 1000) / durationMs(p.timeUnit), durationMs: durationMs(p.duration), maxInFlight: p.maxVUs } }
+    ? { name, startMs, requests, executor: { kind: 'constant-arrival-rate', rate: ratePerSecond(p), durationMs: durationMs(p.duration), maxInFlight: p.maxVUs } }
     : { name, startMs, requests, executor: { kind: 'shared-iterations', vus: p.vus, iterations: p.iterations, maxDurationMs: durationMs(p.maxDuration) } };
 }
 

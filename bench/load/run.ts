@@ -238,10 +238,10 @@ async function runScenario(name: ScenarioName, settings: Settings, running: Runn
   const warmup = scenario.phases['warmup'];
   let warmedUp: Promise<void> | null = null;
   const started =
-    metrics === null || warmup === undefined
+    metrics === null || warmup?.executor !== 'constant-arrival-rate'
       ? undefined
       : (t0Ms: number): void => {
-          const endsMs = t0Ms + durationMs(warmup.startTime ?? '0s') + durationMs(warmup.executor === 'constant-arrival-rate' ? warmup.duration : warmup.maxDuration);
+          const endsMs = t0Ms + durationMs(warmup.startTime ?? '0s') + durationMs(warmup.duration);
           warmedUp = sleep(Math.max(0, endsMs - monotonicMs())).then(async () => {
             before = await metrics();
           });

@@ -2,7 +2,7 @@
 // scenarios.js scaled for a quick look, k6's duration syntax, and the figures a run gives back.
 import { arrivals } from '../dispatch-latency/open-loop.js';
 import type { Distribution } from '../dispatch-latency/stats.js';
-import type { Exec, PhaseOptions, Scenario } from './scenarios.js';
+import type { ConstantArrivalRate, Exec, PhaseOptions, Scenario } from './scenarios.js';
 import type { ThresholdResult } from './thresholds.js';
 
 export type ScenarioName = 'steady' | 'storm' | 'ack' | 'mixed';
@@ -66,9 +66,14 @@ export function durationMs(text: string): number {
   return parts.reduce((total, p) => total + Number(p[1]) * unit[p[2] as keyof typeof unit], 0);
 }
 
+/** An open loop's arrivals per second (k6 gives `rate` per `timeUnit`). */
+export function ratePerSecond(p: ConstantArrivalRate): number {
+  return (p.rate * 1000) / durationMs(p.timeUnit);
+}
+
 /** How many iterations a phase makes (an open loop's rate × duration; a closed loop's share). */
 export function plannedIterations(p: PhaseOptions): number {
-  return p.executor === 'constant-arrival-rate' ? arrivals((p.rate * 1000) / durationMs(p.timeUnit), durationMs(p.duration)) : p.iterations;
+  return p.executor === 'constant-arrival-rate' ? arrivals(ratePerSecond(p), durationMs(p.duration)) : p.iterations;
 }
 
 const msText = (v: number): string => `${Math.round(v)}ms`;
