@@ -9,8 +9,9 @@
 //   GET  /metrics            → 200, empty: the k6 scripts read the gateway's figures there, and the baseline has none
 import { PGlite } from '@electric-sql/pglite';
 import { serve, type ServerType } from '@hono/node-server';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import postgres from 'postgres';
+import { requestText } from '../../src/http/body.js';
 
 export type BaselineDatabase =
   /** With a pool as large as the gateway's. */
@@ -74,14 +75,15 @@ async function pgliteStore(dataDir: string): Promise<RowStore> {
 /** Starts the baseline on a loopback port. */
 export async function startBaseline(database: BaselineDatabase): Promise<BaselineServer> {
   const store = database.driver === 'postgres' ? await postgresStore(database.url, database.maxConnections) : await pgliteStore(database.dataDir);
-  const bodyOf = async (text: Promise<string>): Promise<unknown> => {
-    const raw = await text;
+  // The body read as the gateway reads one (src/http/body.ts): the floor stays the least a request could cost.
+  const bodyOf = async (c: Context): Promise<unknown> => {
+    const raw = await requestText(c);
     return raw === '' ? {} : (JSON.parse(raw) as unknown);
   };
   const app = new Hono()
     .get('/metrics', (c) => c.text(''))
-    .post('/v1/alerts', async (c) => c.json({ page: { id: await store.insert(c.req.path, await bodyOf(c.req.text())) } }, 202))
-    .post('*', async (c) => c.json({ page: { id: await store.insert(c.req.path, await bodyOf(c.req.text())) } }, 200))
+    .post('/v1/alerts', async (c) => c.json({ page: { id: await store.insert(c.req.path, await bodyOf(c)) } }, 202))
+    .post('*', async (c) => c.json({ page: { id: await store.insert(c.req.path, await bodyOf(c)) } }, 200))
     .get('/v1/pages/:id', async (c) => {
       const id = c.req.param('id');
       const row = /^\d{1,18}$/.test(id) ? await store.read(id) : null;

@@ -1,7 +1,6 @@
 // The Hono app: routes grouped by resource, and the middleware every request passes through.
 // Implementations come in through `deps`; this file picks none of them.
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
@@ -12,6 +11,7 @@ import type { ImportOutcome, OnCallAnswer, SourceConfig, SourcesConfig } from '.
 import type { RulesRegistry } from '../rules/index.js';
 import { cachedTokenLookup } from '../auth/tokens.js';
 import { noteArrival } from './arrival.js';
+import { bodyLimit } from './body.js';
 import { requireToken } from './auth.js';
 import { errorResponse, HttpError } from './errors.js';
 import { alertRoutes } from './routes/alerts.js';
@@ -65,12 +65,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
     // Method, route pattern and status only: paths and bodies can carry identifiers and PHI.
     deps.log.info({ requestId: c.get('requestId'), method: c.req.method, route, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
   });
-  app.use(
-    bodyLimit({
-      maxSize: deps.maxBodyBytes,
-      onError: (c) => errorResponse(c, 413, 'payload_too_large', `the request body is larger than ${deps.maxBodyBytes} bytes`),
-    }),
-  );
+  app.use(bodyLimit(deps.maxBodyBytes, (c) => errorResponse(c, 413, 'payload_too_large', `the request body is larger than ${deps.maxBodyBytes} bytes`)));
 
   app.route('/', healthRoutes({ db, metrics: deps.metrics.registry }));
   // Clinical systems post alerts with their source key; people paged act on their pages with

@@ -17,6 +17,7 @@ import { appJs, manifestJson, serviceWorkerJs } from './assets.js';
 import { pinPattern, type DeviceStore, type SignedIn } from './devices.js';
 import { loadPageDetail, openPagesOf } from './page-detail.js';
 import { ackLinkPage, appPage, enrollPage, messagePage, pageDetailPage, signInPage } from './views.js';
+import { requestText } from '../http/body.js';
 
 export interface WebAppDeps {
   readonly db: Db;
@@ -228,7 +229,7 @@ async function readForm(c: Context): Promise<URLSearchParams> {
   if (!(c.req.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) {
     throw new HttpError(415, 'unsupported_media_type', 'the app\'s forms post application/x-www-form-urlencoded');
   }
-  return new URLSearchParams(await c.req.text());
+  return new URLSearchParams(await requestText(c));
 }
 
 /** Only a path on this site: never a redirect elsewhere. */

@@ -11,6 +11,7 @@ import { dashboardData } from '../../retirement/dashboard-data.js';
 import { migrationReport, reportCsv } from '../../retirement/report.js';
 import type { RulesRegistry } from '../../rules/index.js';
 import { reportQuery } from '../report-query.js';
+import { requestText } from '../body.js';
 
 const cookie = 'pagerless_dashboard';
 
@@ -63,7 +64,7 @@ export function dashboardRoutes(deps: { readonly db: Db; readonly rules: RulesRe
   });
   app.post('/signin', async (c) => {
     if (!(c.req.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) return c.html(signInPage('Sign in with the form.', '/dashboard'), 415);
-    const form = new URLSearchParams(await c.req.text());
+    const form = new URLSearchParams(await requestText(c));
     const token = form.get('token') ?? '';
     // Back to the question asked, but never anywhere but the dashboard.
     const nextPath = form.get('next') ?? '';

@@ -8,6 +8,7 @@ import { parseLegacyLog } from '../../retirement/legacy-log.js';
 import { importLegacyLog } from '../../retirement/legacy-store.js';
 import type { AuthVariables } from '../auth.js';
 import { HttpError } from '../errors.js';
+import { requestText } from '../body.js';
 
 /** A month of every pager group of a large hospital; the app's body limit usually bites first. */
 const defaultMaxRows = 100_000;
@@ -31,7 +32,7 @@ export function legacyPageRoutes(deps: LegacyPageDeps): Hono<{ Variables: AuthVa
     if (!IANAZone.isValidZone(zone)) {
       throw new HttpError(400, 'invalid_parameter', 'zone must be an IANA time zone (like America/Chicago): the zone of the log times written without an offset', { zone });
     }
-    const parsed = parseLegacyLog(await c.req.text(), { zone, groups: deps.groups(), maxRows: deps.maxRows ?? defaultMaxRows });
+    const parsed = parseLegacyLog(await requestText(c), { zone, groups: deps.groups(), maxRows: deps.maxRows ?? defaultMaxRows });
     if (!parsed.ok) {
       const count = parsed.problems.length;
       throw new HttpError(400, 'invalid_legacy_log', `the legacy pager log has ${count === 1 ? 'a problem' : `${count} problems`}; nothing was imported`, {

@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { didYouMean } from '../../../grammar/index.js';
 import type { ImportOutcome, SourceConfig, SourcesConfig } from '../../roster/index.js';
 import { HttpError } from '../errors.js';
+import { requestText } from '../body.js';
 
 const contentTypes: Readonly<Record<SourceConfig['format'], readonly string[]>> = {
   ical: ['text/calendar'],
@@ -22,7 +23,7 @@ export function rosterRoutes(deps: { sources: SourcesConfig; importRoster: (sour
     if (!contentTypes[source.format].includes(type)) {
       throw new HttpError(415, 'unsupported_media_type', `the ${name} roster is ${source.format}: send it as ${contentTypes[source.format].join(' or ')}`, { got: type || null });
     }
-    const outcome = await deps.importRoster(source, await c.req.text());
+    const outcome = await deps.importRoster(source, await requestText(c));
     switch (outcome.status) {
       case 'imported':
         return c.json({ source: name, status: 'imported', counts: outcome.counts });

@@ -11,6 +11,7 @@ import { answerVoiceWebhook } from '../../channels/twilio/voice-call.js';
 import type { Db } from '../../db/index.js';
 import type { Dispatcher } from '../../dispatch/index.js';
 import { HttpError } from '../errors.js';
+import { requestText } from '../body.js';
 
 export interface TwilioWebhookDeps {
   readonly db: Db;
@@ -29,7 +30,7 @@ export function twilioWebhookRoutes(deps: TwilioWebhookDeps): Hono<Env> {
     if (!(c.req.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) {
       throw new HttpError(415, 'unsupported_media_type', 'Twilio posts application/x-www-form-urlencoded');
     }
-    const form = new URLSearchParams(await c.req.text());
+    const form = new URLSearchParams(await requestText(c));
     const params: Record<string, string> = {};
     for (const [k, v] of form) params[k] = v;
     const signature = c.req.header('x-twilio-signature');
