@@ -12,7 +12,7 @@
 // A fresh database is created for the run and dropped at the end.
 // Writes bench/results/dispatch-latency.json and .md (or into BENCH_RESULTS_DIR). Exits 1
 // when a measured alert was not accepted, never reached a channel, or a ladder did not finish.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -25,6 +25,7 @@ import { recordingChannels, stepKey } from './dispatch-latency/recording-channel
 import { distribution, ms, ratio, table, type Distribution } from './dispatch-latency/stats.js';
 import { createScratchDatabase } from './databases.js';
 import { startDrillGateway, wallClock } from './drill-gateway.js';
+import { cpuMark, cpuSince } from './cpu.js';
 import { backgroundShare, codeVersion, machineBusyMs, writeResults } from './machine.js';
 
 // ── settings ────────────────────────────────────────────────────────────────────────────────
@@ -164,44 +165,6 @@ function trend(points: readonly { readonly plannedMs: number; readonly value: nu
   };
 }
 
-
-/** CPU ms used so far by each PostgreSQL backend connected to the bench database (but the probe's), or null when /proc cannot tell. */
-async function backendsCpuMs(probe: postgres.Sql): Promise<Map<number, number> | null> {
-  const rows = await probe<{ pid: number }[]>`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`;
-  const used = new Map<number, number>();
-  try {
-    for (const { pid } of rows) {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th, in clock ticks (100 a second on Linux).
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      used.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
-    }
-  } catch {
-    return null;
-  }
-  return used;
-}
-
-
-/** CPU used by this process and by the bench database's PostgreSQL backends since a mark. */
-interface CpuMark {
-  readonly own: NodeJS.CpuUsage;
-  readonly backends: Map<number, number> | null;
-}
-
-async function cpuMark(probe: postgres.Sql): Promise<CpuMark> {
-  return { own: process.cpuUsage(), backends: await backendsCpuMs(probe) };
-}
-
-async function cpuSince(mark: CpuMark, probe: postgres.Sql): Promise<{ serverMs: number; postgresMs: number | null }> {
-  const used = process.cpuUsage(mark.own);
-  const after = await backendsCpuMs(probe);
-  const before = mark.backends;
-  return {
-    serverMs: (used.user + used.system) / 1000,
-    postgresMs: before === null || after === null ? null : [...after].reduce((t, [pid, cpuMs]) => t + cpuMs - (before.get(pid) ?? 0), 0),
-  };
-}
 
 /** Runs the load against a server in this process, noting the CPU each side used. */
 async function drive(p: LoadPlan, probe: postgres.Sql): Promise<{ samples: readonly RequestSample[]; cpu: CpuShare }> {

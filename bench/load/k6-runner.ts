@@ -88,7 +88,7 @@ async function runWithK6(k6: string, name: ScenarioName, scenario: Scenario, tar
     Object.entries(m.thresholds ?? {}).map(([expression, { ok }]) => ({ metric: key, expression, actual: judgedValue(m.values, expression), ok })),
   );
   const alertsAccepted = phases.filter((p) => p.exec === 'alert').reduce((n, p) => n + p.requests - p.errors, 0);
-  return { phases, thresholds, alertsAccepted };
+  return { phases, thresholds, alertsAccepted, generatorCpuMs: null };
 }
 
 /** The k6 runner for the binary at `k6`. */

@@ -90,6 +90,7 @@ async function runWithNode(scenario: Scenario, target: Target, pages: readonly s
     phases,
     thresholds: evaluateThresholds(httpThresholds, metrics),
     alertsAccepted: report.samples.filter((s) => scenario.phases[s.phase]?.exec === 'alert' && s.status >= 200 && s.status < 300).length,
+    generatorCpuMs: report.cpuMs,
   };
 }
 

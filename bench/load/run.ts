@@ -36,7 +36,8 @@ import { scenarios, stepSeconds } from './scenarios.js';
 import { evaluateThresholds, type MetricValues } from './thresholds.js';
 import { createScratchDatabase } from '../databases.js';
 import { startDrillGateway, wallClock } from '../drill-gateway.js';
-import { backgroundShare, codeVersion, writeResults } from '../machine.js';
+import { cpuMark, cpuSince, type CpuMark } from '../cpu.js';
+import { backgroundShare, codeVersion, machineBusyMs, writeResults } from '../machine.js';
 
 // ── settings ────────────────────────────────────────────────────────────────────────────────
 
@@ -124,6 +125,8 @@ interface RunningTarget {
   readonly target: Target;
   /** The gateway's /metrics text; null for the baseline, which has none. */
   readonly metrics: (() => Promise<string>) | null;
+  /** A connection to the target's PostgreSQL database, to read its backends' CPU; null on PGlite (inside this process). */
+  readonly probe: postgres.Sql | null;
   stop(): Promise<void>;
 }
 
@@ -136,6 +139,14 @@ async function freshDatabase(kind: DatabaseKind, settings: Settings, admin: post
   return { url: database.url, dataDir };
 }
 
+/** The probe of a target on `url` (closed before its database is dropped), or null on PGlite. */
+function probeOf(url: string | null): postgres.Sql | null {
+  if (url === null) return null;
+  const probe = postgres(url, { max: 1, onnotice: () => {} });
+  cleanups.push(() => probe.end({ timeout: 5 }));
+  return probe;
+}
+
 async function startBaselineTarget(kind: DatabaseKind, settings: Settings, admin: postgres.Sql | null): Promise<RunningTarget> {
   const dir = mkdtempSync(join(os.tmpdir(), 'pagerless-bench-load-'));
   cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
@@ -143,7 +154,7 @@ async function startBaselineTarget(kind: DatabaseKind, settings: Settings, admin
   const server = await startBaseline(url === null ? { driver: 'pglite', dataDir } : { driver: 'postgres', url, maxConnections: settings.poolSize });
   const stop = once(() => server.stop());
   cleanups.push(stop);
-  return { target: { url: server.url, keys: { source: 'unused', person: 'unused', admin: 'unused' } }, metrics: null, stop };
+  return { target: { url: server.url, keys: { source: 'unused', person: 'unused', admin: 'unused' } }, metrics: null, probe: probeOf(url), stop };
 }
 
 async function startGatewayTarget(kind: DatabaseKind, settings: Settings, admin: postgres.Sql | null): Promise<RunningTarget> {
@@ -164,6 +175,7 @@ async function startGatewayTarget(kind: DatabaseKind, settings: Settings, admin:
   await smokeTest(target);
   return {
     target,
+    probe: probeOf(url),
     metrics: async () => {
       const res = await fetch(`${gateway.url}/metrics`);
       if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}`);
@@ -191,6 +203,19 @@ async function smokeTest(target: Target): Promise<void> {
 }
 
 // ── one scenario on one target ──────────────────────────────────────────────────────────────
+
+/** The machine's busy time and the target's CPU, at a moment. */
+interface CpuNow {
+  readonly atMs: number;
+  readonly machineMs: number;
+  readonly mark: CpuMark;
+}
+
+async function cpuNow(probe: postgres.Sql | null): Promise<CpuNow> {
+  const atMs = monotonicMs();
+  const machineMs = machineBusyMs();
+  return { atMs, machineMs, mark: await cpuMark(probe) };
+}
 
 /** Longest wait after the load for the gateway to dispatch every page it opened. */
 const dispatchCapMs = 60_000;
@@ -237,7 +262,7 @@ async function runScenario(name: ScenarioName, settings: Settings, running: Runn
   // own snapshots, in setup and teardown, and counts the warm-up.
   const warmup = scenario.phases['warmup'];
   let warmedUp: Promise<void> | null = null;
-  const started =
+  const warmupStarted =
     metrics === null || warmup?.executor !== 'constant-arrival-rate'
       ? undefined
       : (t0Ms: number): void => {
@@ -246,6 +271,14 @@ async function runScenario(name: ScenarioName, settings: Settings, running: Runn
             before = await metrics();
           });
         };
+  // The CPU counted from the generator's start (the Node generator tells it; k6 does not, and
+  // its start is counted): a new process's boot would cost a short scenario's requests dearly.
+  const beforeRun = cpuNow(running.probe);
+  let fromStart: Promise<CpuNow> | null = null;
+  const started = (t0Ms: number): void => {
+    fromStart = cpuNow(running.probe);
+    warmupStarted?.(t0Ms);
+  };
   const run = await runner.run(name, scenario, running.target, pages, started);
   await warmedUp;
   // The baseline has no figures of its own: the gateway_* thresholds are the gateway's.
@@ -263,6 +296,12 @@ async function runScenario(name: ScenarioName, settings: Settings, running: Runn
     }
     gateway = { figures, gauges, dispatchWaitMs: wait.waitedMs, dispatched: wait.settled };
   }
+  // Until the gateway has dispatched every page and its ladders have settled: a page's whole cost.
+  const from = await (fromStart ?? beforeRun);
+  const used = await cpuSince(from.mark, running.probe);
+  const machineMs = machineBusyMs() - from.machineMs;
+  const requests = run.phases.reduce((n, p) => n + p.requests, 0);
+  const per = (cpuMs: number): number => (requests === 0 ? 0 : cpuMs / requests);
   return {
     scenario: name,
     description: scenario.description,
@@ -271,6 +310,12 @@ async function runScenario(name: ScenarioName, settings: Settings, running: Runn
     pagesRaised: scenario.ackPages === undefined || runner.raisesPages ? null : { asked: scenario.ackPages, raised: pages.length },
     alertsAccepted: run.alertsAccepted,
     gateway,
+    cpu: {
+      requests,
+      wallMs: monotonicMs() - from.atMs,
+      machineMs,
+      perRequest: { server: per(used.serverMs), postgres: used.postgresMs === null ? null : per(used.postgresMs), generator: run.generatorCpuMs === null ? null : per(run.generatorCpuMs), machine: per(machineMs) },
+    },
   };
 }
 
@@ -348,7 +393,7 @@ async function main(): Promise<void> {
       settings: { ...settings, server: new URL(settings.server).host, stepSeconds, runner: runner.name },
       results,
       ratios: ratiosOf(results),
-      aims: aimsOf(results, settings.databases),
+      aims: aimsOf(results, settings.databases, os.cpus().length),
       breaks,
     };
   } finally {

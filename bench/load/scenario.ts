@@ -44,6 +44,8 @@ export interface ScenarioRun {
   readonly thresholds: readonly ThresholdResult[];
   /** Alerts of the scenario answered 2xx (each opened a page). */
   readonly alertsAccepted: number;
+  /** CPU ms the load generator used; null when the runner cannot tell (k6 is a process of its own). */
+  readonly generatorCpuMs: number | null;
 }
 
 /** Runs a scenario's phases against a target. */

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LoadReport } from '../../bench/load/report.js';
+import { ms } from '../../bench/dispatch-latency/stats.js';
 import { plannedIterations, scaleScenario } from '../../bench/load/scenario.js';
 import { scenarios } from '../../bench/load/scenarios.js';
 import { testDatabaseUrl, testDriver } from '../support/db.js';
@@ -73,6 +74,18 @@ describe(`npm run bench (${testDriver}, scale ${scale})`, () => {
         expect(phase.requests + phase.dropped, where).toBe(plannedIterations(planned.phases[phase.name]!));
         expect(phase.latency.n, where).toBe(phase.requests);
       }
+      // What each request cost, and who spent it: every request counted; the server and the
+      // generator worked for them; the PostgreSQL backends too, read from /proc, when they are a
+      // server of their own; and the machine at least as much as the parts measured on it.
+      const where = `${result.target} ${result.scenario}: ${JSON.stringify(result.cpu)}`;
+      const cpu = result.cpu.perRequest;
+      expect(result.cpu.requests, where).toBe(result.phases.reduce((n, p) => n + p.requests, 0));
+      expect(cpu.server, where).toBeGreaterThan(0);
+      expect(cpu.generator, where).toBeGreaterThan(0);
+      if (testDriver === 'postgres') expect(cpu.postgres, where).toBeGreaterThan(0);
+      else expect(cpu.postgres, where).toBeNull();
+      // Clock ticks (10 ms) on each side: a little slack per part.
+      expect(cpu.machine * result.cpu.requests + 30, where).toBeGreaterThanOrEqual((cpu.server + (cpu.postgres ?? 0) + cpu.generator!) * result.cpu.requests);
       if (result.target === 'baseline') {
         expect(result.gateway).toBeNull();
         continue;
@@ -103,6 +116,11 @@ describe(`npm run bench (${testDriver}, scale ${scale})`, () => {
       `${testDriver} storm`,
     ]);
     for (const aim of report.aims) expect(typeof aim.met, aim.aim).toBe('boolean');
+    // The storm's throughput aim says what a page's work costs the machine against a baseline request, and the rate that allows.
+    const stormGateway = report.results.find((r) => r.target === 'gateway' && r.scenario === 'storm')!;
+    expect(report.aims.find((a) => a.aim.startsWith('storm: throughput'))?.measured).toContain(
+      `a page's whole work took ${ms(stormGateway.cpu.perRequest.machine)} ms of the machine's CPU`,
+    );
 
     const md = readFileSync(join(out, 'load.md'), 'utf8');
     expect(md).toContain('## Load: the scenarios against the gateway and a one-row baseline');
@@ -112,5 +130,8 @@ describe(`npm run bench (${testDriver}, scale ${scale})`, () => {
       }
     }
     expect(md).toContain('### Aims');
+    for (const result of report.results) {
+      expect(md).toMatch(new RegExp(`^\\| ${result.target} +\\| +${testDriver} \\| +${result.cpu.requests} \\| +${ms(result.cpu.perRequest.server).replace('.', '\\.')} \\|`, 'm'));
+    }
   }, 240_000);
 });
