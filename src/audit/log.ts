@@ -33,15 +33,13 @@ export async function appendAuditEvents(tx: DbExecutor, key: Buffer, events: rea
 
 /**
  * The transaction's last writes and its audit events. `writes` (statements already started on
- * `tx`) and the append go to the database together, pipelined: one round trip, not one each.
- * The database runs them in order, so the chain's head is taken after the writes are done: a
- * write waiting on another transaction's row (a unique key) never holds a chain lock meanwhile,
- * and a write that fails leaves the append to fail behind it. The append is most often one
- * statement: the head moves on from where this process last left it and the events are
- * inserted, or nothing happens (another writer moved the head) and, once the writes have
- * settled, the head is locked and read first. On a busy gateway each round trip waits its turn
- * in the event loop, so a page is written in a few. Answers what `writes` answered, and the
- * events' sequence numbers.
+ * `tx`) go to the database together, pipelined: one round trip, not one each. The chain's head
+ * is taken after them, so that a write waiting on another transaction's row (a unique key) never
+ * holds a chain lock meanwhile. Taking it is most often one statement with the events' insert:
+ * the head moves on from where this process last left it, or nothing happens and the head is
+ * locked and read first (another replica wrote since). On a busy gateway each round trip waits
+ * its turn in the event loop, so a page is written in a few. Answers what `writes` answered,
+ * and the events' sequence numbers.
  */
 export async function appendAuditEventsWith<const T extends readonly unknown[]>(
   tx: DbExecutor,
@@ -50,24 +48,27 @@ export async function appendAuditEventsWith<const T extends readonly unknown[]>(
   at: Date,
   writes: { readonly [K in keyof T]: PromiseLike<T[K]> },
 ): Promise<{ readonly seqs: number[]; readonly written: T }> {
+  // Every write settled before anything else is sent, failed or not: a write of several
+  // statements must not send its next one after the transaction ended.
+  const settled = await Promise.allSettled(writes);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  const written = settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
   const chain = events.length === 0 ? null : chainOf(events[0]!.subject);
+  if (chain === null) return { seqs: [], written };
   const heads = headsWritten(key);
   // The head as this process last left it, most often still the head: one statement moves it
   // on and inserts the events, or does neither when another writer moved it first.
-  const known = chain === null ? undefined : heads.get(chain);
-  const guessed = known === undefined ? null : guardedAppend(tx, key, known, events, at);
-  // Every statement settled before anything else is sent, failed or not: a write of several
-  // statements must not send its next one after the transaction ended. The first failure is
-  // the one to report: those behind it only found the transaction aborted.
-  const settled: PromiseSettledResult<unknown>[] = await Promise.allSettled<PromiseLike<unknown>>(guessed === null ? writes : [...writes, guessed.inserted]);
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed !== undefined) throw failed.reason;
-  const written = settled.slice(0, writes.length).map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
-  if (chain === null) return { seqs: [], written };
-  if (guessed !== null) {
-    const inserted = (settled[writes.length] as PromiseFulfilledResult<Awaited<typeof guessed.inserted>>).value;
+  const known = heads.get(chain);
+  if (known !== undefined) {
+    const append = chainedRows(key, known, events, at);
+    const next = headColumns(key, append.head);
+    // SQL text, not drizzle's builder: rendered for every append, the builder cost more CPU than the append's HMACs.
+    const moveHead = sql`update audit_head set "position" = ${next.position}, "count" = ${next.count}, mac = ${next.mac}, seal = ${next.seal}
+      where id = ${chain} and "position" = ${known.position} and "count" = ${known.count} and mac = ${known.mac} returning id`;
+    const inserted = await insertRows(tx, auditEvents, append.rows, { onlyIf: moveHead });
     if (inserted.length > 0) {
-      heads.set(chain, guessed.head);
+      heads.set(chain, append.head);
       return { seqs: inserted.map((r) => r.seq), written };
     }
   }
@@ -77,16 +78,6 @@ export async function appendAuditEventsWith<const T extends readonly unknown[]>(
   const [inserted] = await Promise.all([insertRows(tx, auditEvents, append.rows), tx.update(auditHead).set(headColumns(key, append.head)).where(eq(auditHead.id, chain))]);
   heads.set(chain, append.head);
   return { seqs: inserted.map((r) => r.seq), written };
-}
-
-/** The events appended after `known`, in one statement that does nothing unless `known` is still the chain's head. */
-function guardedAppend(tx: DbExecutor, key: Buffer, known: HeadFields, events: readonly AuditEvent[], at: Date) {
-  const append = chainedRows(key, known, events, at);
-  const next = headColumns(key, append.head);
-  // SQL text, not drizzle's builder: rendered for every append, the builder cost more CPU than the append's HMACs.
-  const moveHead = sql`update audit_head set "position" = ${next.position}, "count" = ${next.count}, mac = ${next.mac}, seal = ${next.seal}
-      where id = ${known.chain} and "position" = ${known.position} and "count" = ${known.count} and mac = ${known.mac} returning id`;
-  return { head: append.head, inserted: insertRows(tx, auditEvents, append.rows, { onlyIf: moveHead }) };
 }
 
 /**

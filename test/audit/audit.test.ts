@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
-import { appendAudit, appendAuditEventsWith, sealAuditHeads, verifyAudit, type AuditEvent } from '../../src/audit/index.js';
+import { appendAudit, sealAuditHeads, verifyAudit, type AuditEvent } from '../../src/audit/index.js';
 import { auditMac, auditChains, chainOf } from '../../src/audit/chain.js';
 import { main } from '../../src/cli/main.js';
 import { migrateDatabase, openDatabase, rowsOf, tables, type Database, type DbTransaction } from '../../src/db/index.js';
@@ -201,35 +201,6 @@ describe(`the audit trail (${testDriver})`, () => {
     expect(await verifyAudit(d.db, ours)).toEqual({ ok: true, checked: 7, problems: [] });
     const rows = await d.db.select({ position: tables.auditEvents.position, data: tables.auditEvents.data }).from(tables.auditEvents).orderBy(tables.auditEvents.seq);
     expect(rows.map((r) => [r.position, (r.data as { step: number }).step])).toEqual([1, 2, 3, 4, 5, 6, 7].map((i) => [i, i]));
-  });
-
-  it('goes to the database right behind the writes it closes, not after their answers, and a write that fails is the error reported', async () => {
-    const writer = randomBytes(32);
-    const d = await freshDatabase();
-    await sealAuditHeads(d.db, writer);
-    await d.db.transaction((tx) => appendAudit(tx, writer, event(1), t0)); // this process now knows the head
-    const seen: string[] = [];
-    await d.db.transaction(async (tx) => {
-      const write = tx.execute(sql`select pg_sleep(0.05)`).then(() => void seen.push('the write answered'));
-      const sent = new Proxy(tx, {
-        get(target, property) {
-          const value: unknown = Reflect.get(target, property, target);
-          if (property !== 'execute' || typeof value !== 'function') return value;
-          return (...args: unknown[]) => {
-            seen.push('the append sent');
-            return (value as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        },
-      });
-      await appendAuditEventsWith(sent, writer, [event(2)], t0, [write]);
-    });
-    // One round trip for both: the append waited for nothing but its place behind the write.
-    expect(seen).toEqual(['the append sent', 'the write answered']);
-
-    // The append behind a failed write finds the transaction aborted; the write's own error is the one to hear.
-    const failed = d.db.transaction((tx) => appendAuditEventsWith(tx, writer, [event(3)], t0, [tx.execute(sql`select 1 / 0`)]));
-    await expect(failed).rejects.toMatchObject({ cause: { code: '22012' } }); // division_by_zero, not 25P02 (in failed sql transaction)
-    expect(await verifyAudit(d.db, writer)).toEqual({ ok: true, checked: 2, problems: [] });
   });
 });
 
