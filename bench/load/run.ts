@@ -277,8 +277,11 @@ async function runScenario(name: ScenarioName, settings: Settings, running: Runn
   let fromStart: Promise<CpuNow> | null = null;
   const started = (t0Ms: number): void => {
     fromStart = cpuNow(running.probe);
+    fromStart.catch(() => undefined);
     warmupStarted?.(t0Ms);
   };
+  // Awaited once the run is over; a probe failing meanwhile must not end the process as unhandled first.
+  beforeRun.catch(() => undefined);
   const run = await runner.run(name, scenario, running.target, pages, started);
   await warmedUp;
   // The baseline has no figures of its own: the gateway_* thresholds are the gateway's.

@@ -33,17 +33,20 @@ export function bodyLimit(maxBytes: number, tooLarge: (c: Context) => Response):
   };
 }
 
+/** Decodes as the web's `text()` does: UTF-8, a leading byte order mark dropped. */
+const utf8 = new TextDecoder();
+
 /** The request's body as text (UTF-8), read once. */
 export async function requestText(c: Context): Promise<string> {
   const incoming = unreadNodeRequest(c);
   if (incoming === null) {
     const read = (c.env as Partial<HttpBindings> | undefined)?.incoming as NodeRequest | undefined;
-    return read?.rawBody instanceof Buffer ? read.rawBody.toString('utf8') : c.req.text();
+    return read?.rawBody instanceof Buffer ? utf8.decode(read.rawBody) : c.req.text();
   }
   const chunks: Buffer[] = [];
   for await (const chunk of incoming) chunks.push(chunk as Buffer);
   const body = Buffer.concat(chunks);
   // For a web Request built later (a route reading c.req after all): it takes these bytes.
   incoming.rawBody = body;
-  return body.toString('utf8');
+  return utf8.decode(body);
 }

@@ -78,6 +78,15 @@ describe('request bodies', () => {
     expect(JSON.parse(res.body)).toMatchObject({ text });
   });
 
+  it('drops a leading byte order mark, as the web\'s text() does, whatever the framing', async () => {
+    const port = await listen();
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    for (const framing of [{ length: true }, { length: false }]) {
+      const res = await post(port, '/text', [bom, Buffer.from('{"alert":{}}')], framing);
+      expect(JSON.parse(res.body), JSON.stringify(framing)).toMatchObject({ text: '{"alert":{}}' });
+    }
+  });
+
   it('reads the same body again, and Hono still can after it', async () => {
     const port = await listen();
     const expected = { ours: 'a=1&b=2', again: 'a=1&b=2', hono: 'a=1&b=2' };
