@@ -3,6 +3,8 @@
 // With the machine's busy time (machine.ts) and the load generator's own, what a request cost.
 import { readFileSync } from 'node:fs';
 import type postgres from 'postgres';
+import { monotonicMs } from './dispatch-latency/clock.js';
+import { machineBusyMs } from './machine.js';
 
 /** CPU ms used so far by each PostgreSQL backend connected to the probe's database (but the probe's), or null when /proc cannot tell. */
 async function backendsCpuMs(probe: postgres.Sql): Promise<Map<number, number> | null> {
@@ -21,23 +23,31 @@ async function backendsCpuMs(probe: postgres.Sql): Promise<Map<number, number> |
   return used;
 }
 
-/** CPU used by this process and by the database's PostgreSQL backends, at a moment. */
+/** The clock, the machine's busy time, and the CPU used by this process and by the database's PostgreSQL backends, at a moment. */
 export interface CpuMark {
+  readonly atMs: number;
+  readonly machineMs: number;
   readonly own: NodeJS.CpuUsage;
   readonly backends: Map<number, number> | null;
 }
 
 /** `probe` null: no PostgreSQL server to look at (PGlite runs inside this process, and is counted with it). */
 export async function cpuMark(probe: postgres.Sql | null): Promise<CpuMark> {
-  return { own: process.cpuUsage(), backends: probe === null ? null : await backendsCpuMs(probe) };
+  const atMs = monotonicMs();
+  const machineMs = machineBusyMs();
+  return { atMs, machineMs, own: process.cpuUsage(), backends: probe === null ? null : await backendsCpuMs(probe) };
 }
 
-/** CPU ms used since `mark`: by this process, and by the backends (null when they could not be read). */
-export async function cpuSince(mark: CpuMark, probe: postgres.Sql | null): Promise<{ serverMs: number; postgresMs: number | null }> {
+/** Since `mark`: the wall time, and the CPU ms of the whole machine, of this process, and of the backends (null when they could not be read). */
+export async function cpuSince(mark: CpuMark, probe: postgres.Sql | null): Promise<{ wallMs: number; machineMs: number; serverMs: number; postgresMs: number | null }> {
   const used = process.cpuUsage(mark.own);
+  const machineMs = machineBusyMs() - mark.machineMs;
+  const wallMs = monotonicMs() - mark.atMs;
   const after = probe === null ? null : await backendsCpuMs(probe);
   const before = mark.backends;
   return {
+    wallMs,
+    machineMs,
     serverMs: (used.user + used.system) / 1000,
     postgresMs: before === null || after === null ? null : [...after].reduce((t, [pid, cpuMs]) => t + cpuMs - (before.get(pid) ?? 0), 0),
   };

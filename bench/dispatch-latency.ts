@@ -26,7 +26,7 @@ import { distribution, ms, ratio, table, type Distribution } from './dispatch-la
 import { createScratchDatabase } from './databases.js';
 import { startDrillGateway, wallClock } from './drill-gateway.js';
 import { cpuMark, cpuSince } from './cpu.js';
-import { backgroundShare, codeVersion, machineBusyMs, writeResults } from './machine.js';
+import { backgroundShare, codeVersion, writeResults } from './machine.js';
 
 // ── settings ────────────────────────────────────────────────────────────────────────────────
 
@@ -168,13 +168,10 @@ function trend(points: readonly { readonly plannedMs: number; readonly value: nu
 
 /** Runs the load against a server in this process, noting the CPU each side used. */
 async function drive(p: LoadPlan, probe: postgres.Sql): Promise<{ samples: readonly RequestSample[]; cpu: CpuShare }> {
-  const machine = machineBusyMs();
   const mark = await cpuMark(probe);
-  const start = monotonicMs();
   const report = await runOpenLoop(p);
-  const wallMs = monotonicMs() - start;
-  const machineMs = machineBusyMs() - machine;
   const used = await cpuSince(mark, probe);
+  const { wallMs, machineMs } = used;
   const share = (cpuMs: number): number => (100 * cpuMs) / wallMs;
   const perRequest = (cpuMs: number): number => cpuMs / report.samples.length;
   const other = used.postgresMs === null ? null : share(machineMs - used.serverMs - report.cpuMs - used.postgresMs);

@@ -37,7 +37,7 @@ import { evaluateThresholds, type MetricValues } from './thresholds.js';
 import { createScratchDatabase } from '../databases.js';
 import { startDrillGateway, wallClock } from '../drill-gateway.js';
 import { cpuMark, cpuSince, type CpuMark } from '../cpu.js';
-import { backgroundShare, codeVersion, machineBusyMs, writeResults } from '../machine.js';
+import { backgroundShare, codeVersion, writeResults } from '../machine.js';
 
 // ── settings ────────────────────────────────────────────────────────────────────────────────
 
@@ -204,19 +204,6 @@ async function smokeTest(target: Target): Promise<void> {
 
 // ── one scenario on one target ──────────────────────────────────────────────────────────────
 
-/** The machine's busy time and the target's CPU, at a moment. */
-interface CpuNow {
-  readonly atMs: number;
-  readonly machineMs: number;
-  readonly mark: CpuMark;
-}
-
-async function cpuNow(probe: postgres.Sql | null): Promise<CpuNow> {
-  const atMs = monotonicMs();
-  const machineMs = machineBusyMs();
-  return { atMs, machineMs, mark: await cpuMark(probe) };
-}
-
 /** Longest wait after the load for the gateway to dispatch every page it opened. */
 const dispatchCapMs = 60_000;
 
@@ -273,10 +260,10 @@ async function runScenario(name: ScenarioName, settings: Settings, running: Runn
         };
   // The CPU counted from the generator's start (the Node generator tells it; k6 does not, and
   // its start is counted): a new process's boot would cost a short scenario's requests dearly.
-  const beforeRun = cpuNow(running.probe);
-  let fromStart: Promise<CpuNow> | null = null;
+  const beforeRun = cpuMark(running.probe);
+  let fromStart: Promise<CpuMark> | null = null;
   const started = (t0Ms: number): void => {
-    fromStart = cpuNow(running.probe);
+    fromStart = cpuMark(running.probe);
     fromStart.catch(() => undefined);
     warmupStarted?.(t0Ms);
   };
@@ -300,9 +287,7 @@ async function runScenario(name: ScenarioName, settings: Settings, running: Runn
     gateway = { figures, gauges, dispatchWaitMs: wait.waitedMs, dispatched: wait.settled };
   }
   // Until the gateway has dispatched every page and its ladders have settled: a page's whole cost.
-  const from = await (fromStart ?? beforeRun);
-  const used = await cpuSince(from.mark, running.probe);
-  const machineMs = machineBusyMs() - from.machineMs;
+  const used = await cpuSince(await (fromStart ?? beforeRun), running.probe);
   const requests = run.phases.reduce((n, p) => n + p.requests, 0);
   const per = (cpuMs: number): number => (requests === 0 ? 0 : cpuMs / requests);
   return {
@@ -315,9 +300,9 @@ async function runScenario(name: ScenarioName, settings: Settings, running: Runn
     gateway,
     cpu: {
       requests,
-      wallMs: monotonicMs() - from.atMs,
-      machineMs,
-      perRequest: { server: per(used.serverMs), postgres: used.postgresMs === null ? null : per(used.postgresMs), generator: run.generatorCpuMs === null ? null : per(run.generatorCpuMs), machine: per(machineMs) },
+      wallMs: used.wallMs,
+      machineMs: used.machineMs,
+      perRequest: { server: per(used.serverMs), postgres: used.postgresMs === null ? null : per(used.postgresMs), generator: run.generatorCpuMs === null ? null : per(run.generatorCpuMs), machine: per(used.machineMs) },
     },
   };
 }

@@ -11,11 +11,16 @@ import { bodyLimit as honoBodyLimit } from 'hono/body-limit';
 /** What @hono/node-server reads a body from when it builds a web Request later: the bytes already read. */
 type NodeRequest = IncomingMessage & { rawBody?: unknown };
 
-/** Node's request, while nobody has started reading its body; null off @hono/node-server (`app.request` in tests). */
+/** Node's request; null off @hono/node-server (`app.request` in tests). */
+function nodeRequestOf(c: Context): NodeRequest | null {
+  return ((c.env as Partial<HttpBindings> | undefined)?.incoming as NodeRequest | undefined) ?? null;
+}
+
+/** Node's request, while nobody has started reading its body. */
 function unreadNodeRequest(c: Context): NodeRequest | null {
-  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming as NodeRequest | undefined;
+  const incoming = nodeRequestOf(c);
   // Flowing is null until a reader attaches: a web Request built around it reads it from then on.
-  return incoming !== undefined && incoming.readableFlowing === null && !incoming.readableEnded ? incoming : null;
+  return incoming !== null && incoming.readableFlowing === null && !incoming.readableEnded ? incoming : null;
 }
 
 /**
@@ -40,8 +45,8 @@ const utf8 = new TextDecoder();
 export async function requestText(c: Context): Promise<string> {
   const incoming = unreadNodeRequest(c);
   if (incoming === null) {
-    const read = (c.env as Partial<HttpBindings> | undefined)?.incoming as NodeRequest | undefined;
-    return read?.rawBody instanceof Buffer ? utf8.decode(read.rawBody) : c.req.text();
+    const read = nodeRequestOf(c)?.rawBody;
+    return read instanceof Buffer ? utf8.decode(read) : c.req.text();
   }
   const chunks: Buffer[] = [];
   for await (const chunk of incoming) chunks.push(chunk as Buffer);
