@@ -46,9 +46,16 @@ export interface DispatchTuning {
    * (p99 150 ms late against 1.9 s with four).
    */
   readonly intake: { readonly maxBatch: number; readonly concurrency: number };
+  /**
+   * The engine's writes start at most this often: a pass firing steps off a timer, and a record
+   * of send outcomes, each this long after the one before at the soonest. At a steady rate, the
+   * steps and outcomes coming due meanwhile share the next one's transaction instead of each
+   * having its own; an idle gateway waits for nothing. Alerts never wait on it.
+   */
+  readonly writeSpacingMs: number;
 }
 
-export const defaultTuning: DispatchTuning = { pollMs: 1_000, leaseMs: 30_000, batchSize: 50, retry: defaultRetryPolicy, intake: { maxBatch: 100, concurrency: 1 } };
+export const defaultTuning: DispatchTuning = { pollMs: 1_000, leaseMs: 30_000, batchSize: 50, retry: defaultRetryPolicy, intake: { maxBatch: 100, concurrency: 1 }, writeSpacingMs: 10 };
 
 export interface Dispatcher {
   open(input: OpenPageInput): Promise<OpenPageResult>;
@@ -70,8 +77,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   // The engine's work (steps, sends) on its own connections; requests on the request pool.
   const common = { db: deps.database.dispatchDb, auditKey: deps.auditKey, clock: deps.clock, log: deps.log, metrics: deps.metrics, batchSize: tuning.batchSize };
   const escalator = createEscalator({ ...common, rules: deps.rules, roster: deps.roster, leaseMs: tuning.leaseMs });
-  const outbox = createOutbox({ ...common, phiKey: deps.phiKey, ackLinkKey: deps.ackLinkKey, channels: deps.channels, rules: deps.rules, publicBaseUrl: deps.publicBaseUrl, leaseMs: tuning.leaseMs, retry: tuning.retry });
-  const engine = createDispatchEngine({ database: deps.database, escalator, outbox, clock: deps.clock, log: deps.log, pollMs: tuning.pollMs, ...(deps.timers === undefined ? {} : { timers: deps.timers }) });
+  const outbox = createOutbox({ ...common, phiKey: deps.phiKey, ackLinkKey: deps.ackLinkKey, channels: deps.channels, rules: deps.rules, publicBaseUrl: deps.publicBaseUrl, leaseMs: tuning.leaseMs, retry: tuning.retry, writeSpacingMs: tuning.writeSpacingMs });
+  const engine = createDispatchEngine({ database: deps.database, escalator, outbox, clock: deps.clock, log: deps.log, pollMs: tuning.pollMs, passSpacingMs: tuning.writeSpacingMs, ...(deps.timers === undefined ? {} : { timers: deps.timers }) });
   const intake = createPageIntake({
     db,
     log: deps.log,

@@ -38,6 +38,8 @@ export interface EngineDeps {
   readonly log: Logger;
   /** Longest sleep between looks at the database. */
   readonly pollMs: number;
+  /** A timer's pass starts this long after the last pass started at the soonest (DispatchTuning.writeSpacingMs). */
+  readonly passSpacingMs: number;
   /** Real timers by default; tests hand in their own to see what would be armed. */
   readonly timers?: Timers;
 }
@@ -74,6 +76,8 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
   let lastWake: { sentAt: number; dueAt: number } | null = null;
   /** When the outbox next has something for the sweeper, as of the last pass; null before the first. */
   let outboxDueAt: number | null = null;
+  /** When the last pass started, on the monotonic clock: spacing is about load, not the hospital's time. */
+  let lastPassAt = -Infinity;
 
   const track = (p: Promise<unknown>): void => {
     const tracked = p.catch((e: unknown) => deps.log.error(errorFields(e), 'dispatch work failed; the sweeper will retry it')).finally(() => inFlight.delete(tracked));
@@ -90,12 +94,14 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
         timer = null;
         void runOnce();
       },
-      Math.max(0, at - deps.clock().getTime()),
+      // Steps falling due within the spacing of the last pass wait for the next one, together.
+      Math.max(0, at - deps.clock().getTime(), lastPassAt + deps.passSpacingMs - performance.now()),
     );
     timer = { handle, at };
   };
 
   const pass = async (): Promise<void> => {
+    lastPassAt = performance.now();
     // Each fired batch is sent while the next one fires.
     const sends: Promise<unknown>[] = [];
     // In a storm, steps that fall due while this batch is written are claimed by a second pass at

@@ -50,6 +50,8 @@ export interface OutboxDeps {
   readonly leaseMs: number;
   readonly retry: RetryPolicy;
   readonly batchSize: number;
+  /** A record of outcomes starts this long after the one before at the soonest (DispatchTuning.writeSpacingMs). */
+  readonly writeSpacingMs: number;
 }
 
 export interface Outbox {
@@ -201,12 +203,25 @@ export function createOutbox(deps: OutboxDeps): Outbox {
 
   // Each outcome is recorded as soon as its send returns, so a crash loses the record of the
   // sends in flight only, not of a whole batch waiting for its slowest send. Outcomes share a
-  // transaction when they arrive together: within one turn of the event loop, or while the
-  // previous write is still committing (group commit: the busier, the bigger the batches).
+  // transaction when they arrive together: within one turn of the event loop, while the
+  // previous write is still committing (group commit: the busier, the bigger the batches), or
+  // within `writeSpacingMs` of its start (a steady rate, where each would otherwise commit alone).
   let waiting: { outcome: Outcome; done: (e: unknown, failovers: readonly Claimed[]) => void }[] = [];
   let writing = false;
+  /** When the last write started, on the monotonic clock: spacing is about load, not the hospital's time. */
+  let lastWriteAt = -Infinity;
+  let spaced: NodeJS.Timeout | null = null;
   const flush = (): void => {
-    if (writing || waiting.length === 0) return;
+    if (writing || waiting.length === 0 || spaced !== null) return;
+    const wait = lastWriteAt + deps.writeSpacingMs - performance.now();
+    if (wait > 0) {
+      spaced = setTimeout(() => {
+        spaced = null;
+        flush();
+      }, wait);
+      return;
+    }
+    lastWriteAt = performance.now();
     writing = true;
     const batch = waiting;
     waiting = [];

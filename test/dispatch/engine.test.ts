@@ -3,7 +3,7 @@
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
-import { createDispatchEngine, type Escalator, type Outbox, type Timers } from '../../src/dispatch/index.js';
+import { createDispatchEngine, defaultTuning, type Escalator, type Outbox, type Timers } from '../../src/dispatch/index.js';
 import { testDriver } from '../support/db.js';
 import { gatewayPerTest, MINUTE } from '../support/gateway.js';
 
@@ -95,10 +95,10 @@ async function settle(): Promise<void> {
 const idleOutbox: Outbox = { sendClaimed: async () => 0, sweep: async () => 0, nextDueAt: async () => null };
 
 /** An engine over fakes of its escalator and outbox, with timers fired by hand; the in-memory database is for its LISTEN. */
-async function engineOver(escalator: Escalator, outbox: Outbox = idleOutbox) {
+async function engineOver(escalator: Escalator, outbox: Outbox = idleOutbox, passSpacingMs = defaultTuning.writeSpacingMs) {
   const database = await openDatabase({ driver: 'pglite', dataDir: null });
   const timers = handTimers();
-  const engine = createDispatchEngine({ database, escalator, outbox, clock: () => night, log: pino({ level: 'silent' }), pollMs: 30 * MINUTE, timers });
+  const engine = createDispatchEngine({ database, escalator, outbox, clock: () => night, log: pino({ level: 'silent' }), pollMs: 30 * MINUTE, passSpacingMs, timers });
   return { database, timers, engine };
 }
 
@@ -226,26 +226,35 @@ describe('the dispatch engine between passes', () => {
     }
   });
 
-  it('arms at once for a step that fell due while a pass wrote the one step it claimed', async () => {
-    let calls = 0;
-    const escalator: Escalator = {
-      async fireDue(_onQueued, onClaimed) {
-        calls++;
-        onClaimed?.(1);
-        return 1;
-      },
-      // The next step was due by the time the pass looked (the clock stands at `night`).
-      nextDueAt: async () => night,
+  it('arms for a step that fell due while a pass wrote the one step it claimed: its spacing after that pass began, or at once without spacing', async () => {
+    // A steady rate of pages: each pass finds the next step already due. Spaced, the steps
+    // falling due meanwhile go together in the next pass's transaction, not one transaction each.
+    const armedAfterOnePass = async (spacingMs: number) => {
+      let calls = 0;
+      const escalator: Escalator = {
+        async fireDue(_onQueued, onClaimed) {
+          calls++;
+          onClaimed?.(1);
+          return 1;
+        },
+        // The next step was due by the time the pass looked (the clock stands at `night`).
+        nextDueAt: async () => night,
+      };
+      const { database, timers, engine } = await engineOver(escalator, idleOutbox, spacingMs);
+      try {
+        await engine.start();
+        await vi.waitFor(() => expect(timers.armed()).toHaveLength(1));
+        expect(calls).toBe(1);
+        return timers.armed()[0]!.ms;
+      } finally {
+        await engine.stop();
+        await database.close();
+      }
     };
-    const { database, timers, engine } = await engineOver(escalator);
-    try {
-      await engine.start();
-      await vi.waitFor(() => expect(timers.armed().map((t) => t.ms)).toEqual([0]));
-      expect(calls).toBe(1);
-    } finally {
-      await engine.stop();
-      await database.close();
-    }
+    expect(await armedAfterOnePass(0)).toBe(0);
+    const spaced = await armedAfterOnePass(500);
+    expect(spaced).toBeGreaterThan(0);
+    expect(spaced).toBeLessThanOrEqual(500);
   });
 
   it('claims the steps falling due while a pass writes its batch of several in a second pass, never a third, and drains only once both are done', async () => {

@@ -322,6 +322,26 @@ describe(`the outbox (${testDriver})`, () => {
     expect((await view(t, page.id)).notifications.some((n) => n.step === 1 && n.channel === 'voice' && n.delivery.status === 'delivered')).toBe(true);
   });
 
+  it('records outcomes that come soon after a write together, in one write its spacing later; after a quiet spell, at once', async () => {
+    // At a steady rate each page's outcomes would otherwise commit alone. A write's instant is
+    // the clock's when it starts, so the clock, moved between the pages, tells the writes apart.
+    const t = await hospital(night, { deps: { tuning: { writeSpacingMs: 2_000 } } });
+    const alert = (bed: string) => ({ alert: { ...criticalPotassium.alert, bed } });
+    const raise = async (bed: string) => ((await (await t.call('POST', '/v1/alerts', t.lab, alert(bed))).json()) as Accepted).page.id;
+    const first = await raise('1');
+    await t.g.drain();
+    const second = await raise('2');
+    t.clock.advance(MINUTE);
+    const third = await raise('3');
+    await t.g.drain();
+    const sentAt = async (pageId: string) =>
+      (await t.g.database.db.select({ sentAt: tables.notifications.sentAt }).from(tables.notifications).where(eq(tables.notifications.pageId, pageId))).map((n) => n.sentAt?.toISOString());
+    const later = new Date(night.getTime() + MINUTE).toISOString();
+    expect(await sentAt(first)).toEqual([night.toISOString(), night.toISOString()]);
+    expect(await sentAt(second)).toEqual([later, later]);
+    expect(await sentAt(third)).toEqual([later, later]);
+  });
+
   it('gives up after the last attempt and says so', async () => {
     const t = await hospital(night, {
       deps: { channels: (await import('../../src/channels/index.js')).createDevChannels({ clock: () => t.clock(), outcome: (n) => (n.message.channel === 'sms' ? { status: 'retry', error: 'timeout' } : undefined) }).channels },
