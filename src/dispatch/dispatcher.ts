@@ -47,10 +47,12 @@ export interface DispatchTuning {
    */
   readonly intake: { readonly maxBatch: number; readonly concurrency: number };
   /**
-   * The engine's writes start at most this often: a pass firing steps off a timer, and a record
-   * of send outcomes, each this long after the one before at the soonest. At a steady rate, the
-   * steps and outcomes coming due meanwhile share the next one's transaction instead of each
-   * having its own; an idle gateway waits for nothing. Alerts never wait on it. 25 ms: a step
+   * The engine's writes are spaced: a timer armed just after a pass goes off no sooner than this
+   * long after that pass began, and a record of send outcomes starts no sooner than this long
+   * after the one before. At a steady rate, the steps and outcomes coming due meanwhile share the
+   * next one's transaction instead of each having its own; an idle gateway waits for nothing.
+   * Alerts and their first sends never wait on it; a failover to the next channel waits for the
+   * failed send's record, so up to this long more. 25 ms: a step
    * fires at most that late for it, nothing beside a ladder's minutes; at 200 pages/s
    * (bench/README.md, "Dispatch") transactions a page 4.6 → 2.2 and the gateway's CPU a page
    * 3.7 → 3.0 ms, PostgreSQL's 2.1 → 1.5 ms.

@@ -1,7 +1,9 @@
 // The dispatch engine's loop, one per process: fire due escalation steps, send what they queued,
 // sweep the outbox, then sleep until the next thing falls due. Timers are armed for exact due
-// instants; NOTIFY wakes every replica for a step due soon (so an idle replica can take it),
-// and a poll every `pollMs` is the safety net for anything a timer or a NOTIFY missed.
+// instants, but a timer armed just after a pass goes off no sooner than `passSpacingMs` after
+// that pass began (steps due meanwhile fire together); NOTIFY wakes every replica for a step due
+// soon (so an idle replica can take it), and a poll every `pollMs` is the safety net for
+// anything a timer or a NOTIFY missed.
 import type { Logger } from 'pino';
 import { notify, type Database } from '../db/index.js';
 import type { Escalator } from './escalations.js';
@@ -38,7 +40,7 @@ export interface EngineDeps {
   readonly log: Logger;
   /** Longest sleep between looks at the database. */
   readonly pollMs: number;
-  /** A timer's pass starts this long after the last pass started at the soonest (DispatchTuning.writeSpacingMs). */
+  /** A timer armed after a pass goes off no sooner than this long after that pass began (DispatchTuning.writeSpacingMs). */
   readonly passSpacingMs: number;
   /** Real timers by default; tests hand in their own to see what would be armed. */
   readonly timers?: Timers;
@@ -112,6 +114,10 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
       moved = await deps.escalator.fireDue(
         (batch) => {
           const send = deps.outbox.sendClaimed(batch).catch((e: unknown) => deps.log.error(errorFields(e), 'sending failed; the sweeper will retry it'));
+          // In flight at once, not only once the pass has looked ahead: stop() and drain() wait for
+          // its outcomes to be recorded even when that look fails (else a send left `sending` is
+          // sent again once its lease passes).
+          track(send);
           sends.push(send);
           passSends.add(send);
           void send.then(() => passSends.delete(send));
@@ -138,8 +144,9 @@ export function createDispatchEngine(deps: EngineDeps): DispatchEngine {
     // Work due but not taken is held by another replica's transaction (SKIP LOCKED passed it
     // by): look again shortly, not at once and again and again.
     const notBefore = (at: Date | null, took: number, now: number): number => (at === null ? Infinity : took === 0 && at.getTime() <= now ? now + heldRetryMs : at.getTime());
-    // The next step is armed for now, and the pass ends without waiting for its sends: a step
-    // falling due while they record their outcomes (slow in a storm) fires on time, not behind them.
+    // The next step is armed for now (or the spacing after this pass began), and the pass ends
+    // without waiting for its sends: a step falling due while they record their outcomes (slow in
+    // a storm) fires on time, not behind them.
     const escalation = await deps.escalator.nextDueAt();
     const now = deps.clock().getTime();
     arm(Math.min(now + deps.pollMs, notBefore(escalation, moved, now)));
