@@ -366,22 +366,23 @@ async function main(): Promise<void> {
         }
       }
     }
+    const machine = {
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      cores: os.cpus().length,
+      busyBefore: idle,
+      node: process.version,
+      platform: `${os.platform()} ${os.arch()}`,
+      postgres: postgresVersion,
+      pglite: pgliteVersion,
+      code: codeVersion(),
+      date: new Date().toISOString(),
+    };
     report = {
-      machine: {
-        cpu: os.cpus()[0]?.model ?? 'unknown',
-        cores: os.cpus().length,
-        busyBefore: idle,
-        node: process.version,
-        platform: `${os.platform()} ${os.arch()}`,
-        postgres: postgresVersion,
-        pglite: pgliteVersion,
-        code: codeVersion(),
-        date: new Date().toISOString(),
-      },
+      machine,
       settings: { ...settings, server: new URL(settings.server).host, stepSeconds, runner: runner.name },
       results,
       ratios: ratiosOf(results),
-      aims: aimsOf(results, settings.databases, os.cpus().length),
+      aims: aimsOf(results, settings.databases, machine.cores),
       breaks,
     };
   } finally {

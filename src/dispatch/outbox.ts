@@ -215,12 +215,16 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     if (writing || waiting.length === 0 || spaced !== null) return;
     const wait = lastWriteAt + deps.writeSpacingMs - performance.now();
     if (wait > 0) {
+      // Timers count whole milliseconds: when it goes off, the spacing is what it waited.
       spaced = setTimeout(() => {
         spaced = null;
-        flush();
+        write();
       }, wait);
       return;
     }
+    write();
+  };
+  const write = (): void => {
     lastWriteAt = performance.now();
     writing = true;
     const batch = waiting;
