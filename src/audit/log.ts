@@ -31,15 +31,28 @@ export async function appendAuditEvents(tx: DbExecutor, key: Buffer, events: rea
   return (await appendAuditEventsWith(tx, key, events, at, [])).seqs;
 }
 
+/** How the append is ordered against the writes it is given. */
+export interface AppendOrder {
+  /**
+   * Send the append right behind the writes, not after their answers: one round trip less. The
+   * database runs it after every statement of theirs already sent, so a write waiting there on
+   * another transaction's row (a unique key) holds the append back, not a chain lock. Only a
+   * statement of theirs sent later (a builder not yet started, a second statement sent on its
+   * first's answer) runs after the lock is taken: pass it only when no such statement can wait
+   * on another transaction.
+   */
+  readonly pipelined?: boolean;
+}
+
 /**
  * The transaction's last writes and its audit events. `writes` (statements already started on
  * `tx`) go to the database together, pipelined: one round trip, not one each. The chain's head
- * is taken after them, so that a write waiting on another transaction's row (a unique key) never
- * holds a chain lock meanwhile. Taking it is most often one statement with the events' insert:
- * the head moves on from where this process last left it, or nothing happens and the head is
- * locked and read first (another replica wrote since). On a busy gateway each round trip waits
- * its turn in the event loop, so a page is written in a few. Answers what `writes` answered,
- * and the events' sequence numbers.
+ * is taken after their answers, so that a write waiting on another transaction's row (a unique
+ * key) never holds a chain lock meanwhile, unless the order says the append may go with them.
+ * Taking it is most often one statement with the events' insert: the head moves on from where
+ * this process last left it, or nothing happens and the head is locked and read first (another
+ * replica wrote since). On a busy gateway each round trip waits its turn in the event loop, so a
+ * page is written in a few. Answers what `writes` answered, and the events' sequence numbers.
  */
 export async function appendAuditEventsWith<const T extends readonly unknown[]>(
   tx: DbExecutor,
@@ -47,28 +60,28 @@ export async function appendAuditEventsWith<const T extends readonly unknown[]>(
   events: readonly AuditEvent[],
   at: Date,
   writes: { readonly [K in keyof T]: PromiseLike<T[K]> },
+  order: AppendOrder = {},
 ): Promise<{ readonly seqs: number[]; readonly written: T }> {
-  // Every write settled before anything else is sent, failed or not: a write of several
-  // statements must not send its next one after the transaction ended.
-  const settled = await Promise.allSettled(writes);
-  const failed = settled.find((r) => r.status === 'rejected');
-  if (failed !== undefined) throw failed.reason;
-  const written = settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
   const chain = events.length === 0 ? null : chainOf(events[0]!.subject);
-  if (chain === null) return { seqs: [], written };
   const heads = headsWritten(key);
   // The head as this process last left it, most often still the head: one statement moves it
   // on and inserts the events, or does neither when another writer moved it first.
-  const known = heads.get(chain);
-  if (known !== undefined) {
-    const append = chainedRows(key, known, events, at);
-    const next = headColumns(key, append.head);
-    // SQL text, not drizzle's builder: rendered for every append, the builder cost more CPU than the append's HMACs.
-    const moveHead = sql`update audit_head set "position" = ${next.position}, "count" = ${next.count}, mac = ${next.mac}, seal = ${next.seal}
-      where id = ${chain} and "position" = ${known.position} and "count" = ${known.count} and mac = ${known.mac} returning id`;
-    const inserted = await insertRows(tx, auditEvents, append.rows, { onlyIf: moveHead });
+  const known = chain === null ? undefined : heads.get(chain);
+  const guess = (): GuardedAppend | null => (known === undefined ? null : guardedAppend(tx, key, known, events, at));
+  const alongside = order.pipelined === true ? guess() : null;
+  // Every statement settled before anything else is sent, failed or not: a write of several
+  // statements must not send its next one after the transaction ended. The first failure is
+  // the one to report: a statement behind it only found the transaction aborted.
+  const settled = await Promise.allSettled<PromiseLike<unknown>>(alongside === null ? writes : [...writes, alongside.inserted]);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  const written = settled.slice(0, writes.length).map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+  if (chain === null) return { seqs: [], written };
+  const guessed = alongside ?? guess();
+  if (guessed !== null) {
+    const inserted = alongside === null ? await guessed.inserted : (settled[writes.length] as PromiseFulfilledResult<AuditRow[]>).value;
     if (inserted.length > 0) {
-      heads.set(chain, append.head);
+      heads.set(chain, guessed.head);
       return { seqs: inserted.map((r) => r.seq), written };
     }
   }
@@ -78,6 +91,25 @@ export async function appendAuditEventsWith<const T extends readonly unknown[]>(
   const [inserted] = await Promise.all([insertRows(tx, auditEvents, append.rows), tx.update(auditHead).set(headColumns(key, append.head)).where(eq(auditHead.id, chain))]);
   heads.set(chain, append.head);
   return { seqs: inserted.map((r) => r.seq), written };
+}
+
+type AuditRow = typeof auditEvents.$inferSelect;
+
+interface GuardedAppend {
+  /** The chain's head once the events are in. */
+  readonly head: HeadFields;
+  /** The events' rows; none when `known` was no longer the head and nothing was written. */
+  readonly inserted: Promise<AuditRow[]>;
+}
+
+/** The events appended after `known`, in one statement that does nothing unless `known` is still the chain's head. */
+function guardedAppend(tx: DbExecutor, key: Buffer, known: HeadFields, events: readonly AuditEvent[], at: Date): GuardedAppend {
+  const append = chainedRows(key, known, events, at);
+  const next = headColumns(key, append.head);
+  // SQL text, not drizzle's builder: rendered for every append, the builder cost more CPU than the append's HMACs.
+  const moveHead = sql`update audit_head set "position" = ${next.position}, "count" = ${next.count}, mac = ${next.mac}, seal = ${next.seal}
+      where id = ${known.chain} and "position" = ${known.position} and "count" = ${known.count} and mac = ${known.mac} returning id`;
+  return { head: append.head, inserted: insertRows(tx, auditEvents, append.rows, { onlyIf: moveHead }) };
 }
 
 /**

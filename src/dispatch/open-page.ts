@@ -115,14 +115,25 @@ export async function openPages(tx: DbTransaction, deps: OpenPageDeps, inputs: r
     opened.push({ input, pageId, alertId, context, nextDueAt: planned.dueAt });
   }
 
-  // Sent together (the pages first: the other rows refer to them); one audit append for the batch.
-  const { written } = await appendAuditEventsWith(tx, deps.auditKey, audit, inputs[0]!.receivedAt, [
-    insertRows(tx, pages, pageRows),
-    insertRows(tx, alerts, alertRows),
-    repeatedPages.length === 0 ? Promise.resolve() : tx.update(pages).set({ alertCount: sql`${pages.alertCount} + 1` }).where(anyOf(pages.id, repeatedPages)),
-    queueNotifications(tx, notificationRows),
-    insertRows(tx, escalations, escalationRows),
-  ]);
+  // Sent together (the pages first: the other rows refer to them), the batch's one audit append
+  // pipelined behind them. Of these writes only the inserts can wait on another transaction (a
+  // dedup key or Idempotency-Key it is writing too), and they go before the append; those sent
+  // after it (the repeated pages' count, the fallen-back pages' flag) touch pages this
+  // transaction holds already, locked above or new.
+  const { written } = await appendAuditEventsWith(
+    tx,
+    deps.auditKey,
+    audit,
+    inputs[0]!.receivedAt,
+    [
+      insertRows(tx, pages, pageRows),
+      insertRows(tx, alerts, alertRows),
+      repeatedPages.length === 0 ? Promise.resolve() : tx.update(pages).set({ alertCount: sql`${pages.alertCount} + 1` }).where(anyOf(pages.id, repeatedPages)),
+      queueNotifications(tx, notificationRows),
+      insertRows(tx, escalations, escalationRows),
+    ],
+    { pipelined: true },
+  );
   const queued = written[3];
 
   const queuedByPage = new Map<string, ClaimedNotification[]>();

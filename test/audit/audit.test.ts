@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
-import { appendAudit, sealAuditHeads, verifyAudit, type AuditEvent } from '../../src/audit/index.js';
+import { appendAudit, appendAuditEventsWith, sealAuditHeads, verifyAudit, type AuditEvent } from '../../src/audit/index.js';
 import { auditMac, auditChains, chainOf } from '../../src/audit/chain.js';
 import { main } from '../../src/cli/main.js';
 import { migrateDatabase, openDatabase, rowsOf, tables, type Database, type DbTransaction } from '../../src/db/index.js';
@@ -202,11 +202,41 @@ describe(`the audit trail (${testDriver})`, () => {
     const rows = await d.db.select({ position: tables.auditEvents.position, data: tables.auditEvents.data }).from(tables.auditEvents).orderBy(tables.auditEvents.seq);
     expect(rows.map((r) => [r.position, (r.data as { step: number }).step])).toEqual([1, 2, 3, 4, 5, 6, 7].map((i) => [i, i]));
   });
+
+  it('is sent after the answers of the writes it closes, or pipelined right behind them; a failed write is the error reported either way', async () => {
+    const ours = randomBytes(32);
+    const theirs = Buffer.from(ours);
+    const d = await freshDatabase();
+    await sealAuditHeads(d.db, ours);
+    await d.db.transaction((tx) => appendAudit(tx, ours, event(1), t0)); // this process now knows the head
+    /** The order of the write's answer and each statement the append sent (`select`: the head locked and read). */
+    const append = (writer: Buffer, i: number, pipelined: boolean): Promise<readonly string[]> =>
+      d.db.transaction(async (tx) => {
+        const seen: string[] = [];
+        const write = tx.execute(sql`select pg_sleep(0.05)`).then(() => void seen.push('write answered'));
+        await appendAuditEventsWith(countingStatements(tx, seen).tx, writer, [event(i)], new Date(t0.getTime() + i * 1000), [write], { pipelined });
+        return seen;
+      });
+    expect(await append(ours, 2, false)).toEqual(['write answered', 'execute']);
+    // One round trip for both: the append waits for nothing but its place behind the write.
+    expect(await append(ours, 3, true)).toEqual(['execute', 'write answered']);
+    // Another writer moved the head: the guess sent with the write inserts nothing, then the head is locked and read.
+    await d.db.transaction((tx) => appendAudit(tx, theirs, event(4), t0));
+    expect(await append(ours, 5, true)).toEqual(['execute', 'write answered', 'select', 'execute']);
+
+    // Behind a failed write the append finds the transaction aborted: the write's own error is the one to hear.
+    for (const pipelined of [false, true]) {
+      const failed = d.db.transaction((tx) => appendAuditEventsWith(tx, ours, [event(99)], t0, [tx.execute(sql`select 1 / 0`)], { pipelined }));
+      await expect(failed).rejects.toMatchObject({ cause: { code: '22012' } }); // division_by_zero, not 25P02 (in failed sql transaction)
+    }
+    expect(await verifyAudit(d.db, ours)).toEqual({ ok: true, checked: 5, problems: [] });
+    const rows = await d.db.select({ data: tables.auditEvents.data }).from(tables.auditEvents).orderBy(tables.auditEvents.position);
+    expect(rows.map((r) => (r.data as { step: number }).step)).toEqual([1, 2, 3, 4, 5]);
+  });
 });
 
-/** `tx`, counting the statements sent through it: reads of rows (`select`) and statements of text (`execute`). */
-function countingStatements(tx: DbTransaction): { readonly tx: DbTransaction; readonly calls: string[] } {
-  const calls: string[] = [];
+/** `tx`, counting the statements sent through it (into `calls`): reads of rows (`select`) and statements of text (`execute`). */
+function countingStatements(tx: DbTransaction, calls: string[] = []): { readonly tx: DbTransaction; readonly calls: string[] } {
   const counted = new Proxy(tx, {
     get(target, property) {
       const value: unknown = Reflect.get(target, property, target);

@@ -3,10 +3,11 @@
 // real database (PGlite, or PostgreSQL with TEST_DATABASE_URL); the database handle only counts
 // the transactions it is asked for.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { eq, inArray } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
-import { sealAuditHeads, verifyAudit } from '../../src/audit/index.js';
+import { appendAudit, sealAuditHeads, verifyAudit } from '../../src/audit/index.js';
+import { auditChains, chainOf } from '../../src/audit/chain.js';
 import { insertRows, tables, type Database, type Db } from '../../src/db/index.js';
 import { createPageIntake, type OpenedPage, type PageIntakeDeps } from '../../src/dispatch/intake.js';
 import type { OpenPageInput, OpenPageResult } from '../../src/dispatch/open-page.js';
@@ -50,6 +51,13 @@ function counting(db: Db) {
   }) as Db['transaction'];
   const counted = new Proxy(db, { get: (target, prop, receiver) => (prop === 'transaction' ? transaction : Reflect.get(target, prop, receiver)) });
   return { counted, seen };
+}
+
+/** An event on every chain of the trail, so that this process knows each chain's head. */
+async function knowEveryChainHead(db: Db): Promise<void> {
+  const subjects = new Map<number, string>();
+  for (let i = 0; subjects.size < auditChains; i++) subjects.set(chainOf(`page:warm-${i}`), `page:warm-${i}`);
+  for (const subject of subjects.values()) await db.transaction((tx) => appendAudit(tx, auditKey, { actor: 'system', kind: 'test.warm', subject, data: {} }, at));
 }
 
 async function intakeOn(options: Pick<PageIntakeDeps, 'concurrency' | 'maxBatch'>, on?: Database) {
@@ -154,6 +162,8 @@ describe(`alerts committed together (${testDriver})`, () => {
   // the second's batch carries the same key. PGlite has one connection: there is no such race.
   it.skipIf(testDriver === 'pglite')('a batch that loses a race for a key is tried again whole, and finds the winner’s alert', async () => {
     const second = await intakeOn({ concurrency: 1, maxBatch: 50 });
+    // This process has written every chain of the trail: its batches' appends go pipelined behind their writes.
+    await knowEveryChainHead(second.db);
     // The first replica's transaction: its alert with the key, held open until the second's batch waits on it.
     // (Its page and alert only: its audit append could take the chain the second's first alert needs.)
     const won = { alertId: randomUUID(), pageId: randomUUID() };
@@ -174,6 +184,8 @@ describe(`alerts committed together (${testDriver})`, () => {
     const answers = Promise.all([second.open(alertInput('T0')), second.open(alertInput('NA', { idempotencyKey: 'hl7-0002' })), second.open(alertInput('T1')), second.open(alertInput('T2'))]);
     await vi.waitFor(() => expect(second.seen.transactions).toBe(2));
     await new Promise((r) => setTimeout(r, 200)); // the batch's insert now waits on the key
+    // Waiting, the batch holds no chain of the trail: its append is behind the insert, not taken before it.
+    await expect(second.db.execute(sql`select id from audit_head for update nowait`)).resolves.toBeDefined();
     release();
     await firstReplica;
     const [busy, retry, ...others] = await answers;
