@@ -3,7 +3,7 @@
 // covers the row really before it; writers on other chains go on meanwhile.
 import { and, asc, eq, gt, isNull, like, or, sql } from 'drizzle-orm';
 import type { Db, DbExecutor } from '../db/index.js';
-import { insertRows, tables } from '../db/index.js';
+import { tables, writeRows } from '../db/index.js';
 import type { AuditData } from '../db/schema.js';
 import { auditChains, auditMac, chainOf, genesisMac, headSeal, type HeadFields } from './chain.js';
 
@@ -19,16 +19,16 @@ export interface AuditEvent {
 }
 
 /** Appends one event. Run it inside the transaction of the state change it records. */
-export async function appendAudit(tx: DbExecutor, key: Buffer, event: AuditEvent, at: Date): Promise<number> {
-  return (await appendAuditEvents(tx, key, [event], at))[0]!;
+export async function appendAudit(tx: DbExecutor, key: Buffer, event: AuditEvent, at: Date): Promise<void> {
+  await appendAuditEvents(tx, key, [event], at);
 }
 
 /**
  * Appends events in order, all at `at`. Call it once, at the end of the transaction: the chain
  * lock is held from here to the commit, so the later it is taken, the less writers wait.
  */
-export async function appendAuditEvents(tx: DbExecutor, key: Buffer, events: readonly AuditEvent[], at: Date): Promise<number[]> {
-  return (await appendAuditEventsWith(tx, key, events, at, [])).seqs;
+export async function appendAuditEvents(tx: DbExecutor, key: Buffer, events: readonly AuditEvent[], at: Date): Promise<void> {
+  await appendAuditEventsWith(tx, key, events, at, []);
 }
 
 /** How the append is ordered against the writes it is given. */
@@ -52,7 +52,7 @@ export interface AppendOrder {
  * Taking it is most often one statement with the events' insert: the head moves on from where
  * this process last left it, or nothing happens and the head is locked and read first (another
  * replica wrote since). On a busy gateway each round trip waits its turn in the event loop, so a
- * page is written in a few. Answers what `writes` answered, and the events' sequence numbers.
+ * page is written in a few. Answers what `writes` answered.
  */
 export async function appendAuditEventsWith<const T extends readonly unknown[]>(
   tx: DbExecutor,
@@ -61,7 +61,7 @@ export async function appendAuditEventsWith<const T extends readonly unknown[]>(
   at: Date,
   writes: { readonly [K in keyof T]: PromiseLike<T[K]> },
   order: AppendOrder = {},
-): Promise<{ readonly seqs: number[]; readonly written: T }> {
+): Promise<{ readonly written: T }> {
   const chain = events.length === 0 ? null : chainOf(events[0]!.subject);
   const heads = headsWritten(key);
   // The head as this process last left it, most often still the head: one statement moves it
@@ -76,30 +76,28 @@ export async function appendAuditEventsWith<const T extends readonly unknown[]>(
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed !== undefined) throw failed.reason;
   const written = settled.slice(0, writes.length).map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
-  if (chain === null) return { seqs: [], written };
+  if (chain === null) return { written };
   const guessed = alongside ?? guess();
   if (guessed !== null) {
-    const inserted = alongside === null ? await guessed.inserted : (settled[writes.length] as PromiseFulfilledResult<AuditRow[]>).value;
-    if (inserted.length > 0) {
+    const inserted = alongside === null ? await guessed.inserted : (settled[writes.length] as PromiseFulfilledResult<number>).value;
+    if (inserted > 0) {
       heads.set(chain, guessed.head);
-      return { seqs: inserted.map((r) => r.seq), written };
+      return { written };
     }
   }
   const [head] = await tx.select().from(auditHead).where(eq(auditHead.id, chain)).for('update');
   if (head === undefined) throw new Error(`the audit trail has no head row for chain ${chain}: the database was not migrated`);
   const append = chainedRows(key, { chain, position: head.position, count: head.count, mac: head.mac }, events, at);
-  const [inserted] = await Promise.all([insertRows(tx, auditEvents, append.rows), tx.update(auditHead).set(headColumns(key, append.head)).where(eq(auditHead.id, chain))]);
+  await Promise.all([writeRows(tx, auditEvents, append.rows), tx.update(auditHead).set(headColumns(key, append.head)).where(eq(auditHead.id, chain))]);
   heads.set(chain, append.head);
-  return { seqs: inserted.map((r) => r.seq), written };
+  return { written };
 }
-
-type AuditRow = typeof auditEvents.$inferSelect;
 
 interface GuardedAppend {
   /** The chain's head once the events are in. */
   readonly head: HeadFields;
-  /** The events' rows; none when `known` was no longer the head and nothing was written. */
-  readonly inserted: Promise<AuditRow[]>;
+  /** How many events were written: none when `known` was no longer the head. */
+  readonly inserted: Promise<number>;
 }
 
 /** The events appended after `known`, in one statement that does nothing unless `known` is still the chain's head. */
@@ -109,7 +107,7 @@ function guardedAppend(tx: DbExecutor, key: Buffer, known: HeadFields, events: r
   // SQL text, not drizzle's builder: rendered for every append, the builder cost more CPU than the append's HMACs.
   const moveHead = sql`update audit_head set "position" = ${next.position}, "count" = ${next.count}, mac = ${next.mac}, seal = ${next.seal}
       where id = ${known.chain} and "position" = ${known.position} and "count" = ${known.count} and mac = ${known.mac} returning id`;
-  return { head: append.head, inserted: insertRows(tx, auditEvents, append.rows, { onlyIf: moveHead }) };
+  return { head: append.head, inserted: writeRows(tx, auditEvents, append.rows, { onlyIf: moveHead }) };
 }
 
 /**

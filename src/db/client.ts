@@ -192,3 +192,11 @@ export async function notify(tx: DbExecutor, channel: string, payload: string): 
 export function rowsOf<T>(result: unknown): T[] {
   return Array.isArray(result) ? (result as T[]) : ((result as { rows?: T[] }).rows ?? []);
 }
+
+/** How many rows a raw `execute` wrote: postgres.js has it on the result as `count`, PGlite as `affectedRows`. */
+export function writtenCountOf(result: unknown): number {
+  const { count, affectedRows } = result as { count?: unknown; affectedRows?: unknown };
+  const written = typeof count === 'number' ? count : affectedRows;
+  if (typeof written !== 'number') throw new Error('the database did not say how many rows the statement wrote');
+  return written;
+}

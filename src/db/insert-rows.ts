@@ -5,7 +5,7 @@
 // another statement for the driver to prepare. For the hot writes of the dispatch core.
 import { getTableColumns, getTableName, sql, type Column, type SQL, type InferInsertModel, type InferSelectModel } from 'drizzle-orm';
 import { PgDialect, type PgTable } from 'drizzle-orm/pg-core';
-import { rowsOf, type DbExecutor } from './client.js';
+import { rowsOf, writtenCountOf, type DbExecutor } from './client.js';
 
 /**
  * One or the other, never both: a guard that moved on (an audit chain's head) while some of its
@@ -37,10 +37,10 @@ const dialect = new PgDialect();
  */
 const statementTexts = new WeakMap<PgTable, Map<string, { readonly head: SQL; readonly tail: SQL }>>();
 
-function statementText(table: PgTable, given: readonly (readonly [string, Column])[], options: InsertRowsOptions): { readonly head: SQL; readonly tail: SQL } {
+function statementText(table: PgTable, given: readonly (readonly [string, Column])[], options: InsertRowsOptions, returning: boolean): { readonly head: SQL; readonly tail: SQL } {
   const guarded = options.onlyIf !== undefined;
   const skipConflicts = options.onConflictDoNothing === true;
-  const key = `${guarded ? 'g' : ''}${skipConflicts ? 'c' : ''}:${given.map(([k]) => k).join(',')}`;
+  const key = `${guarded ? 'g' : ''}${skipConflicts ? 'c' : ''}${returning ? 'r' : ''}:${given.map(([k]) => k).join(',')}`;
   let texts = statementTexts.get(table);
   if (texts === undefined) statementTexts.set(table, (texts = new Map()));
   let text = texts.get(key);
@@ -51,7 +51,7 @@ function statementText(table: PgTable, given: readonly (readonly [string, Column
     const returned = Object.values(getTableColumns(table)).map((column) => dialect.escapeName(column.name)).join(', ');
     text = {
       head: sql.raw(`insert into ${name} (${names}) select ${names} from jsonb_populate_recordset(null::${name}, `),
-      tail: sql.raw(`::jsonb)${guarded ? ' where exists (select from guard)' : ''}${skipConflicts ? ' on conflict do nothing' : ''} returning ${returned}`),
+      tail: sql.raw(`::jsonb)${guarded ? ' where exists (select from guard)' : ''}${skipConflicts ? ' on conflict do nothing' : ''}${returning ? ` returning ${returned}` : ''}`),
     };
     texts.set(key, text);
   }
@@ -60,9 +60,34 @@ function statementText(table: PgTable, given: readonly (readonly [string, Column
 
 /** Inserts `rows` and answers the rows written, as drizzle's `.returning()` would. */
 export async function insertRows<T extends PgTable>(tx: DbExecutor, table: T, rows: readonly InferInsertModel<T>[], options: InsertRowsOptions = {}): Promise<InferSelectModel<T>[]> {
+  const result = await sendInsert(tx, table, rows, options, true);
+  if (result === null) return [];
+  const columns = Object.entries(getTableColumns(table)) as [string, Column][];
+  return rowsOf<Record<string, unknown>>(result).map((written) => {
+    const row: Record<string, unknown> = {};
+    for (const [key, column] of columns) {
+      const value = written[column.name];
+      row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+    }
+    return row as InferSelectModel<T>;
+  });
+}
+
+/**
+ * Inserts `rows` and answers how many were written, reading nothing back: for rows the caller
+ * already holds, whose every column the database would otherwise send, and the driver parse,
+ * to be thrown away.
+ */
+export async function writeRows<T extends PgTable>(tx: DbExecutor, table: T, rows: readonly InferInsertModel<T>[], options: InsertRowsOptions = {}): Promise<number> {
+  const result = await sendInsert(tx, table, rows, options, false);
+  return result === null ? 0 : writtenCountOf(result);
+}
+
+/** The insert statement for `rows`, sent; the driver's raw result, or null when there were no rows and nothing was sent. */
+async function sendInsert<T extends PgTable>(tx: DbExecutor, table: T, rows: readonly InferInsertModel<T>[], options: InsertRowsOptions, returning: boolean): Promise<unknown> {
   if (rows.length === 0) {
     if (options.onlyIf !== undefined) throw new Error(`insertRows into ${getTableName(table)}: a guarded insert of no rows would skip its guard`);
-    return [];
+    return null;
   }
   const columns = Object.entries(getTableColumns(table)) as [string, Column][];
   const given = columns.filter(([key]) => rows.some((row) => (row as Record<string, unknown>)[key] !== undefined));
@@ -76,15 +101,7 @@ export async function insertRows<T extends PgTable>(tx: DbExecutor, table: T, ro
     }
     return values;
   });
-  const statement = statementText(table, given, options);
+  const statement = statementText(table, given, options, returning);
   const guard = options.onlyIf === undefined ? sql`` : sql`with guard as (${options.onlyIf}) `;
-  const result = await tx.execute(sql`${guard}${statement.head}${JSON.stringify(document)}${statement.tail}`);
-  return rowsOf<Record<string, unknown>>(result).map((written) => {
-    const row: Record<string, unknown> = {};
-    for (const [key, column] of columns) {
-      const value = written[column.name];
-      row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
-    }
-    return row as InferSelectModel<T>;
-  });
+  return tx.execute(sql`${guard}${statement.head}${JSON.stringify(document)}${statement.tail}`);
 }

@@ -7,7 +7,7 @@ import { and, eq, ne, sql, type Column, type SQL } from 'drizzle-orm';
 import type { AlertRecord, RosterLookup, RouteMatch, RuleSet } from '../../grammar/index.js';
 import { appendAuditEventsWith, type AuditEvent } from '../audit/index.js';
 import type { DbExecutor, DbTransaction } from '../db/index.js';
-import { anyOf, insertRows, tables } from '../db/index.js';
+import { anyOf, tables, writeRows } from '../db/index.js';
 import { firstPosition, storedPosition } from './ladder.js';
 import type { ClaimedNotification, PageContext, SendBatch } from './outbox.js';
 import { sealPhi } from './phi-vault.js';
@@ -126,11 +126,11 @@ export async function openPages(tx: DbTransaction, deps: OpenPageDeps, inputs: r
     audit,
     inputs[0]!.receivedAt,
     [
-      insertRows(tx, pages, pageRows),
-      insertRows(tx, alerts, alertRows),
+      writeRows(tx, pages, pageRows),
+      writeRows(tx, alerts, alertRows),
       repeatedPages.length === 0 ? Promise.resolve() : tx.update(pages).set({ alertCount: sql`${pages.alertCount} + 1` }).where(anyOf(pages.id, repeatedPages)),
       queueNotifications(tx, notificationRows),
-      insertRows(tx, escalations, escalationRows),
+      writeRows(tx, escalations, escalationRows),
     ],
     { pipelined: true },
   );

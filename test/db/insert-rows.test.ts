@@ -1,9 +1,10 @@
 // insertRows writes many rows in one statement as one JSON document: each column's type must come
-// back as drizzle's own insert would have written it, and as drizzle reads it.
+// back as drizzle's own insert would have written it, and as drizzle reads it. writeRows is the
+// same insert answering only how many rows it wrote.
 import { randomUUID } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { insertRows, tables } from '../../src/db/index.js';
+import { insertRows, tables, writeRows } from '../../src/db/index.js';
 import { databasePerTest, testDriver } from '../support/db.js';
 
 const fresh = databasePerTest();
@@ -98,5 +99,22 @@ describe(`insertRows (${testDriver})`, () => {
     void (() => insertRows(db, tables.auditEvents, [], { onlyIf: guard, onConflictDoNothing: true }));
     await expect(insertRows(db, tables.pages, [pageRow(randomUUID(), { alertCount: 3 }), pageRow(randomUUID())])).rejects.toThrow(/alertCount/);
     expect(await db.select().from(tables.pages)).toEqual([]);
+  });
+
+  it('writeRows: the same rows written, answered by how many, skipped conflicts and a guard that changed nothing counted out', async () => {
+    const { db } = await fresh();
+    const [a, b] = [randomUUID(), randomUUID()];
+    expect(await writeRows(db, tables.pages, [pageRow(a), pageRow(b, { dedupKey: 'k' })])).toBe(2);
+    const [viaInsert] = await insertRows(db, tables.pages, [pageRow(randomUUID(), { dedupKey: 'other' })]);
+    const read = await db.select().from(tables.pages).where(eq(tables.pages.id, b));
+    expect(read).toEqual([{ ...viaInsert, id: b, alertId: read[0]!.alertId, dedupKey: 'k' }]);
+    expect(await writeRows(db, tables.pages, [pageRow(a), pageRow(randomUUID())], { onConflictDoNothing: true })).toBe(1);
+    await expect(writeRows(db, tables.pages, [pageRow(a)])).rejects.toThrow();
+    const event = (position: number) => ({ chain: 1, position, at, actor: 'system', kind: 'page.acknowledged', subject: `page:${a}`, data: {}, prevMac: 'p', mac: `m${position}` });
+    const ackIf = (id: string) => db.update(tables.pages).set({ status: 'acknowledged' }).where(and(eq(tables.pages.id, id), eq(tables.pages.status, 'open'))).returning({ id: tables.pages.id }).getSQL();
+    expect(await writeRows(db, tables.auditEvents, [event(1), event(2)], { onlyIf: ackIf(a) })).toBe(2);
+    expect(await writeRows(db, tables.auditEvents, [event(3)], { onlyIf: ackIf(a) })).toBe(0);
+    expect((await db.select().from(tables.auditEvents)).map((e) => e.position)).toEqual([1, 2]);
+    expect(await writeRows(db, tables.pages, [])).toBe(0);
   });
 });
