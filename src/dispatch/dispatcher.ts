@@ -40,13 +40,12 @@ export interface DispatchTuning {
   readonly batchSize: number;
   readonly retry: RetryPolicy;
   /**
-   * Alerts committed in one transaction at most, such transactions at once, and how few alerts
-   * waiting go beside a batch committing (intake.ts). In a storm one batch at a time (bench/README.md,
-   * "Load"): it took as many alerts a second as four at once did, in bigger batches, and left the
-   * engine the time to fire escalations on time (p99 150 ms late against 1.9 s with four). At a
-   * steady rate a lone alert goes beside the batch committing instead of waiting for its commit.
+   * Alerts committed in one transaction at most, and such transactions at once (intake.ts). One
+   * at a time by default: in a storm (bench/README.md, "Load") it took as many alerts a second
+   * as four did, in bigger batches, and left the engine the time to fire escalations on time
+   * (p99 150 ms late against 1.9 s with four).
    */
-  readonly intake: { readonly maxBatch: number; readonly concurrency: number; readonly besideUpTo: number };
+  readonly intake: { readonly maxBatch: number; readonly concurrency: number };
   /**
    * The engine's writes are spaced: a timer armed just after a pass goes off no sooner than this
    * long after that pass began, and a record of send outcomes starts no sooner than this long
@@ -61,7 +60,7 @@ export interface DispatchTuning {
   readonly writeSpacingMs: number;
 }
 
-export const defaultTuning: DispatchTuning = { pollMs: 1_000, leaseMs: 30_000, batchSize: 50, retry: defaultRetryPolicy, intake: { maxBatch: 100, concurrency: 2, besideUpTo: 1 }, writeSpacingMs: 25 };
+export const defaultTuning: DispatchTuning = { pollMs: 1_000, leaseMs: 30_000, batchSize: 50, retry: defaultRetryPolicy, intake: { maxBatch: 100, concurrency: 1 }, writeSpacingMs: 25 };
 
 export interface Dispatcher {
   open(input: OpenPageInput): Promise<OpenPageResult>;

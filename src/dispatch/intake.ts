@@ -1,9 +1,7 @@
 // Alerts arriving together commit together (group commit): while a batch commits, the alerts
 // that come in wait and then go as the next batch, in one transaction. An idle gateway opens an
 // alert's page at once; a storm of them costs a few statements per batch instead of per alert,
-// and each answer still goes out only after its own alert is committed. At a steady rate an
-// alert seldom finds another waiting: it goes at once, beside the batch committing, rather than
-// waiting out that batch's slowest commits.
+// and each answer still goes out only after its own alert is committed.
 import type { Logger } from 'pino';
 import type { Db } from '../db/index.js';
 import { errorFields } from '../log-fields.js';
@@ -17,11 +15,6 @@ export interface PageIntakeDeps extends OpenPageDeps {
   /** Batches committing at once; more wait. Leaves the rest of the request pool to other requests. */
   readonly concurrency: number;
   readonly maxBatch: number;
-  /**
-   * While a batch commits, the alerts waiting go beside it only when there are at most this
-   * many (a steady rate); more (a storm) wait for the batches committing to end, and go together.
-   */
-  readonly besideUpTo: number;
   /** The pages a batch opened, once it has committed and their answers have gone out. */
   readonly committed: (opened: readonly OpenedPage[]) => void;
 }
@@ -102,7 +95,7 @@ export function createPageIntake(deps: PageIntakeDeps): PageIntake {
   };
 
   const pump = (): void => {
-    while (queue.length > 0 && (committing === 0 || (committing < deps.concurrency && queue.length <= deps.besideUpTo))) {
+    while (committing < deps.concurrency && queue.length > 0) {
       const { batch, keys } = takeBatch();
       // Everything waiting holds a key a committing batch has: it goes once that one is done.
       if (batch.length === 0) return;

@@ -37,14 +37,12 @@ function alertInput(test: string, keys: { dedupKey?: string; idempotencyKey?: st
   return { source: 'lab', dedupKey: keys.dedupKey ?? null, idempotencyKey: keys.idempotencyKey ?? null, alert, ruleSet: rules, match: decision.match, roster: onCall, receivedAt };
 }
 
-/** The database, counting the transactions asked of it, how many were open at once, and how many were open as each began (then `begun`, with its number). */
-function counting(db: Db, begun: (n: number) => void = () => {}) {
-  const seen = { transactions: 0, open: 0, mostOpen: 0, openBeforeEach: [] as number[] };
+/** The database, counting the transactions asked of it and how many were open at once. */
+function counting(db: Db) {
+  const seen = { transactions: 0, open: 0, mostOpen: 0 };
   const transaction = (async (work: Parameters<Db['transaction']>[0]) => {
     seen.transactions++;
-    seen.openBeforeEach.push(seen.open);
     seen.mostOpen = Math.max(seen.mostOpen, ++seen.open);
-    begun(seen.transactions);
     try {
       return await db.transaction(work);
     } finally {
@@ -62,10 +60,10 @@ async function knowEveryChainHead(db: Db): Promise<void> {
   for (const subject of subjects.values()) await db.transaction((tx) => appendAudit(tx, auditKey, { actor: 'system', kind: 'test.warm', subject, data: {} }, at));
 }
 
-async function intakeOn(options: Pick<PageIntakeDeps, 'concurrency' | 'maxBatch' | 'besideUpTo'>, on?: Database, begun?: (n: number) => void) {
+async function intakeOn(options: Pick<PageIntakeDeps, 'concurrency' | 'maxBatch'>, on?: Database) {
   const database = on ?? (await fresh());
   if (on === undefined) await sealAuditHeads(database.db, auditKey);
-  const { counted, seen } = counting(database.db, begun);
+  const { counted, seen } = counting(database.db);
   const committed: OpenedPage[][] = [];
   const intake = createPageIntake({ db: counted, log: pino({ level: 'silent' }), auditKey, phiKey: randomBytes(32), leaseMs: 30_000, ...options, committed: (opened) => committed.push([...opened]) });
   const db = database.db;
@@ -81,7 +79,7 @@ async function intakeOn(options: Pick<PageIntakeDeps, 'concurrency' | 'maxBatch'
 
 describe(`alerts committed together (${testDriver})`, () => {
   it('sixty alerts at once take a handful of transactions, no more at once than allowed, and each gets its own page', async () => {
-    const { db, open, seen, committed } = await intakeOn({ concurrency: 2, maxBatch: 25, besideUpTo: 25 });
+    const { db, open, seen, committed } = await intakeOn({ concurrency: 2, maxBatch: 25 });
     // Each received a millisecond after the one before.
     const results = await Promise.all(Array.from({ length: 60 }, (_, i) => open(alertInput(`T${i}`, {}, new Date(at.getTime() + i)))));
 
@@ -115,23 +113,8 @@ describe(`alerts committed together (${testDriver})`, () => {
     expect(new Map(fired.map((e) => [e.subject, e.at.getTime()]))).toEqual(new Map([...receivedAt].map(([id, t]) => [`page:${id}`, t])));
   });
 
-  it('a lone alert goes at once, beside the batch committing; several wait for every batch committing to end, and go together', async () => {
-    // F arrives while the third transaction (a batch of several) commits.
-    let lone: Promise<OpenPageResult> | undefined;
-    const { open, seen, committed } = await intakeOn({ concurrency: 2, maxBatch: 25, besideUpTo: 1 }, undefined, (n) => {
-      if (n === 3) queueMicrotask(() => (lone = open(alertInput('F'))));
-    });
-    // A goes alone; B, alone in waiting, beside it; C, D and E find each other waiting, and wait for both.
-    const answers = await Promise.all(['A', 'B', 'C', 'D', 'E'].map((t) => open(alertInput(t))));
-    expect(lone, 'F was never sent: the third transaction did not begin').toBeDefined();
-    answers.push(await lone!);
-    expect(answers.map((r) => r.kind)).toEqual(Array.from({ length: 6 }, () => 'opened'));
-    expect(committed.map((batch) => batch.length).sort()).toEqual([1, 1, 1, 3]);
-    expect(seen.openBeforeEach).toEqual([0, 1, 0, 1]);
-  });
-
   it('a repeat and a retry in the same burst as their first alert go in a later batch: one page, counted twice; one alert, answered twice', async () => {
-    const { db, open, seen } = await intakeOn({ concurrency: 1, maxBatch: 50, besideUpTo: 1 });
+    const { db, open, seen } = await intakeOn({ concurrency: 1, maxBatch: 50 });
     const burst = [
       alertInput('K', { dedupKey: 'lab-K-12' }),
       alertInput('NA', { idempotencyKey: 'hl7-0001' }),
@@ -155,7 +138,7 @@ describe(`alerts committed together (${testDriver})`, () => {
   });
 
   it('an alert the database refuses fails alone: its batch-mates are opened, and nothing of it is written', async () => {
-    const { db, open, seen } = await intakeOn({ concurrency: 1, maxBatch: 50, besideUpTo: 1 });
+    const { db, open, seen } = await intakeOn({ concurrency: 1, maxBatch: 50 });
     const first = open(alertInput('T0'));
     // PostgreSQL keeps no NUL in JSON text: the batch with this alert in it cannot commit.
     const refused = open(alertInput('K\u0000'));
@@ -178,7 +161,7 @@ describe(`alerts committed together (${testDriver})`, () => {
   // Two replicas: the first holds an Idempotency-Key in a transaction not yet committed while
   // the second's batch carries the same key. PGlite has one connection: there is no such race.
   it.skipIf(testDriver === 'pglite')('a batch that loses a race for a key is tried again whole, and finds the winner’s alert', async () => {
-    const second = await intakeOn({ concurrency: 1, maxBatch: 50, besideUpTo: 1 });
+    const second = await intakeOn({ concurrency: 1, maxBatch: 50 });
     // This process has written every chain of the trail: its batches' appends go pipelined behind their writes.
     await knowEveryChainHead(second.db);
     // The first replica's transaction: its alert with the key, held open until the second's batch waits on it.
