@@ -61,7 +61,7 @@ export async function appendAuditEventsWith<const T extends readonly unknown[]>(
   at: Date,
   writes: { readonly [K in keyof T]: PromiseLike<T[K]> },
   order: AppendOrder = {},
-): Promise<{ readonly written: T }> {
+): Promise<T> {
   const chain = events.length === 0 ? null : chainOf(events[0]!.subject);
   const heads = headsWritten(key);
   // The head as this process last left it, most often still the head: one statement moves it
@@ -76,13 +76,13 @@ export async function appendAuditEventsWith<const T extends readonly unknown[]>(
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed !== undefined) throw failed.reason;
   const written = settled.slice(0, writes.length).map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
-  if (chain === null) return { written };
+  if (chain === null) return written;
   const guessed = alongside ?? guess();
   if (guessed !== null) {
     const inserted = alongside === null ? await guessed.inserted : (settled[writes.length] as PromiseFulfilledResult<number>).value;
     if (inserted > 0) {
       heads.set(chain, guessed.head);
-      return { written };
+      return written;
     }
   }
   const [head] = await tx.select().from(auditHead).where(eq(auditHead.id, chain)).for('update');
@@ -90,7 +90,7 @@ export async function appendAuditEventsWith<const T extends readonly unknown[]>(
   const append = chainedRows(key, { chain, position: head.position, count: head.count, mac: head.mac }, events, at);
   await Promise.all([writeRows(tx, auditEvents, append.rows), tx.update(auditHead).set(headColumns(key, append.head)).where(eq(auditHead.id, chain))]);
   heads.set(chain, append.head);
-  return { written };
+  return written;
 }
 
 interface GuardedAppend {

@@ -97,9 +97,7 @@ export function createEscalator(deps: EscalatorDeps): Escalator {
           moves.push({ pageId: row.id, cycle: row.cycle, nextStep: row.nextStep, dueAt: new Date(now.getTime() + failedStepRetryMs) });
         }
       }
-      const {
-        written: [queued],
-      } = await appendAuditEventsWith(tx, deps.auditKey, audit, now, [
+      const [queued] = await appendAuditEventsWith(tx, deps.auditKey, audit, now, [
         queueNotifications(tx, rows),
         missed.length === 0 ? Promise.resolve() : tx.update(pages).set({ missed: true }).where(anyOf(pages.id, missed)),
         moveEscalations(tx, moves, now),

@@ -120,7 +120,7 @@ export async function openPages(tx: DbTransaction, deps: OpenPageDeps, inputs: r
   // dedup key or Idempotency-Key it is writing too), and they go before the append; those sent
   // after it (the repeated pages' count, the fallen-back pages' flag) touch pages this
   // transaction holds already, locked above or new.
-  const { written } = await appendAuditEventsWith(
+  const written = await appendAuditEventsWith(
     tx,
     deps.auditKey,
     audit,
