@@ -3,7 +3,7 @@
 // covers the row really before it; writers on other chains go on meanwhile.
 import { and, asc, eq, gt, isNull, like, or, sql } from 'drizzle-orm';
 import type { Db, DbExecutor } from '../db/index.js';
-import { tables, writeRows } from '../db/index.js';
+import { onlyFoundTransactionAborted, tables, writeRows } from '../db/index.js';
 import type { AuditData } from '../db/schema.js';
 import { auditChains, auditMac, chainOf, genesisMac, headSeal, type HeadFields } from './chain.js';
 
@@ -45,8 +45,8 @@ export interface AppendOrder {
 }
 
 /**
- * The transaction's last writes and its audit events. `writes` (statements already started on
- * `tx`) go to the database together, pipelined: one round trip, not one each. The chain's head
+ * The transaction's last writes and its audit events. `writes` (statements on `tx`, started or
+ * not) go to the database together, pipelined: one round trip, not one each. The chain's head
  * is taken after their answers, so that a write waiting on another transaction's row (a unique
  * key) never holds a chain lock meanwhile, unless the order says the append may go with them.
  * Taking it is most often one statement with the events' insert: the head moves on from where
@@ -68,13 +68,20 @@ export async function appendAuditEventsWith<const T extends readonly unknown[]>(
   // on and inserts the events, or does neither when another writer moved it first.
   const known = chain === null ? undefined : heads.get(chain);
   const guess = (): GuardedAppend | null => (known === undefined ? null : guardedAppend(tx, key, known, events, at));
-  const alongside = order.pipelined === true ? guess() : null;
   // Every statement settled before anything else is sent, failed or not: a write of several
-  // statements must not send its next one after the transaction ended. The first failure is
-  // the one to report: a statement behind it only found the transaction aborted.
+  // statements must not send its next one after the transaction ended.
+  let alongside: GuardedAppend | null;
+  try {
+    alongside = order.pipelined === true ? guess() : null;
+  } catch (e) {
+    await Promise.allSettled(writes);
+    throw e;
+  }
   const settled = await Promise.allSettled<PromiseLike<unknown>>(alongside === null ? writes : [...writes, alongside.inserted]);
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed !== undefined) throw failed.reason;
+  const failures = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason);
+  // The one to report is the one that failed, not those sent behind it, which only found the
+  // transaction aborted: pipelined, the append goes before the writes started later.
+  if (failures.length > 0) throw failures.find((e) => !onlyFoundTransactionAborted(e)) ?? failures[0];
   const written = settled.slice(0, writes.length).map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
   if (chain === null) return written;
   const guessed = alongside ?? guess();

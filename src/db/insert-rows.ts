@@ -86,7 +86,7 @@ export async function writeRows<T extends PgTable>(tx: DbExecutor, table: T, row
 /** The insert statement for `rows`, sent; the driver's raw result, or null when there were no rows and nothing was sent. */
 async function sendInsert<T extends PgTable>(tx: DbExecutor, table: T, rows: readonly InferInsertModel<T>[], options: InsertRowsOptions, returning: boolean): Promise<unknown> {
   if (rows.length === 0) {
-    if (options.onlyIf !== undefined) throw new Error(`insertRows into ${getTableName(table)}: a guarded insert of no rows would skip its guard`);
+    if (options.onlyIf !== undefined) throw new Error(`inserting into ${getTableName(table)}: a guarded insert of no rows would skip its guard`);
     return null;
   }
   const columns = Object.entries(getTableColumns(table)) as [string, Column][];
@@ -95,7 +95,7 @@ async function sendInsert<T extends PgTable>(tx: DbExecutor, table: T, rows: rea
     const values: Record<string, unknown> = {};
     for (const [key, column] of given) {
       const value = (row as Record<string, unknown>)[key];
-      if (value === undefined && column.hasDefault) throw new Error(`insertRows into ${getTableName(table)}: some rows give ${key} and some leave it to its default; give it in every row or in none`);
+      if (value === undefined && column.hasDefault) throw new Error(`inserting into ${getTableName(table)}: some rows give ${key} and some leave it to its default; give it in every row or in none`);
       // JSON columns go in as they are; the rest as the driver would be given them.
       values[column.name] = value === undefined || value === null ? null : column.dataType === 'json' ? value : column.mapToDriverValue(value);
     }

@@ -3,7 +3,7 @@
 // alert's page at once; a storm of them costs a few statements per batch instead of per alert,
 // and each answer still goes out only after its own alert is committed.
 import type { Logger } from 'pino';
-import type { Db } from '../db/index.js';
+import { errorCodesOf, type Db } from '../db/index.js';
 import { errorFields } from '../log-fields.js';
 import { openPages, sourceKey, type OpenPageDeps, type OpenPageInput, type OpenPageResult } from './open-page.js';
 
@@ -129,22 +129,12 @@ function keysOf(input: OpenPageInput): string[] {
   return keys;
 }
 
-/** The codes on an error and its causes: SQLSTATEs from the database, postgres.js's own for its connection. */
-function codesOf(e: unknown): string[] {
-  const codes: string[] = [];
-  for (let err: unknown = e; typeof err === 'object' && err !== null; err = (err as { cause?: unknown }).cause) {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string') codes.push(code);
-  }
-  return codes;
-}
-
 /** unique_violation, deadlock_detected, serialization_failure: another transaction came first. */
 function lostRace(e: unknown): boolean {
-  return codesOf(e).some((c) => c === '23505' || c === '40P01' || c === '40001');
+  return errorCodesOf(e).some((c) => c === '23505' || c === '40P01' || c === '40001');
 }
 
 /** The connection went (postgres.js: CONNECTION_CLOSED, CONNECTION_DESTROYED, CONNECT_TIMEOUT…). */
 function mayHaveCommitted(e: unknown): boolean {
-  return codesOf(e).some((c) => c.startsWith('CONNECT'));
+  return errorCodesOf(e).some((c) => c.startsWith('CONNECT'));
 }

@@ -226,9 +226,16 @@ describe(`the audit trail (${testDriver})`, () => {
 
     // Behind a failed write the append finds the transaction aborted: the write's own error is the one to hear.
     for (const pipelined of [false, true]) {
-      const failed = d.db.transaction((tx) => appendAuditEventsWith(tx, ours, [event(99)], t0, [tx.execute(sql`select 1 / 0`)], { pipelined }));
+      const failed = d.db.transaction((tx) => appendAuditEventsWith(tx, ours, [event(99)], t0, [tx.execute(sql`select 1 / 0`).then((r) => r)], { pipelined }));
       await expect(failed).rejects.toMatchObject({ cause: { code: '22012' } }); // division_by_zero, not 25P02 (in failed sql transaction)
     }
+    // Pipelined, an append that fails goes before a write started later, which finds the transaction aborted: the append's error is the one to hear.
+    await d.db.execute(sql`create function refuse_marked_events() returns trigger language plpgsql as $$
+      begin if new.data ? 'refuse' then raise exception 'refused' using errcode = '40P01'; end if; return new; end $$`);
+    await d.db.execute(sql`create trigger refuse_marked_events before insert on audit_events for each row execute function refuse_marked_events()`);
+    const later = (tx: DbTransaction) => new Promise((r) => setTimeout(r, 20)).then(() => tx.execute(sql`select 1`));
+    const refused = d.db.transaction((tx) => appendAuditEventsWith(tx, ours, [{ ...event(98), data: { refuse: true } }], t0, [later(tx)], { pipelined: true }));
+    await expect(refused).rejects.toMatchObject({ cause: { code: '40P01' } }); // deadlock_detected, which the intake tries again; not 25P02
     expect(await verifyAudit(d.db, ours)).toEqual({ ok: true, checked: 5, problems: [] });
     const rows = await d.db.select({ data: tables.auditEvents.data }).from(tables.auditEvents).orderBy(tables.auditEvents.position);
     expect(rows.map((r) => (r.data as { step: number }).step)).toEqual([1, 2, 3, 4, 5]);

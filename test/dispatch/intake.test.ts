@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { appendAudit, sealAuditHeads, verifyAudit } from '../../src/audit/index.js';
 import { auditChains, chainOf } from '../../src/audit/chain.js';
-import { insertRows, tables, type Database, type Db } from '../../src/db/index.js';
+import { insertRows, rowsOf, tables, type Database, type Db } from '../../src/db/index.js';
 import { createPageIntake, type OpenedPage, type PageIntakeDeps } from '../../src/dispatch/intake.js';
 import type { OpenPageInput, OpenPageResult } from '../../src/dispatch/open-page.js';
 import { databasePerTest, testDriver } from '../support/db.js';
@@ -183,7 +183,9 @@ describe(`alerts committed together (${testDriver})`, () => {
     // The second replica is busy with one alert; the retry and two others wait, and go together.
     const answers = Promise.all([second.open(alertInput('T0')), second.open(alertInput('NA', { idempotencyKey: 'hl7-0002' })), second.open(alertInput('T1')), second.open(alertInput('T2'))]);
     await vi.waitFor(() => expect(second.seen.transactions).toBe(2));
-    await new Promise((r) => setTimeout(r, 200)); // the batch's insert now waits on the key
+    // The batch's insert now waits on the key.
+    const waitingOnLock = sql`select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+    await vi.waitFor(async () => expect(rowsOf(await second.db.execute(waitingOnLock))).toHaveLength(1), { timeout: 5_000 });
     // Waiting, the batch holds no chain of the trail: its append is behind the insert, not taken before it.
     await expect(second.db.execute(sql`select id from audit_head for update nowait`)).resolves.toBeDefined();
     release();
