@@ -38,17 +38,25 @@ export async function cpuMark(probe: postgres.Sql | null): Promise<CpuMark> {
   return { atMs, machineMs, own: process.cpuUsage(), backends: probe === null ? null : await backendsCpuMs(probe) };
 }
 
-/** Since `mark`: the wall time, and the CPU ms of the whole machine, of this process, and of the backends (null when they could not be read). */
-export async function cpuSince(mark: CpuMark, probe: postgres.Sql | null): Promise<{ wallMs: number; machineMs: number; serverMs: number; postgresMs: number | null }> {
+/**
+ * Since `mark`: the wall time, and the CPU ms of the whole machine, of this process, and of the
+ * backends (null when they could not be read), and how many backends were counted. The parts are
+ * read before the machine here, as the mark read them after it: their span lies inside the
+ * machine's, so the machine's busy time is at least theirs, but for the clock ticks /proc counts
+ * in (10 ms for each backend and for each core).
+ */
+export async function cpuSince(mark: CpuMark, probe: postgres.Sql | null): Promise<{ wallMs: number; machineMs: number; serverMs: number; postgresMs: number | null; postgresBackends: number | null }> {
+  const after = probe === null ? null : await backendsCpuMs(probe);
   const used = process.cpuUsage(mark.own);
   const machineMs = machineBusyMs() - mark.machineMs;
   const wallMs = monotonicMs() - mark.atMs;
-  const after = probe === null ? null : await backendsCpuMs(probe);
   const before = mark.backends;
+  const backends = before === null || after === null ? null : { before, after };
   return {
     wallMs,
     machineMs,
     serverMs: (used.user + used.system) / 1000,
-    postgresMs: before === null || after === null ? null : [...after].reduce((t, [pid, cpuMs]) => t + cpuMs - (before.get(pid) ?? 0), 0),
+    postgresMs: backends === null ? null : [...backends.after].reduce((t, [pid, cpuMs]) => t + cpuMs - (backends.before.get(pid) ?? 0), 0),
+    postgresBackends: backends === null ? null : backends.after.size,
   };
 }

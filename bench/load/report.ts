@@ -38,6 +38,8 @@ export interface ScenarioResult {
     readonly wallMs: number;
     /** CPU ms the whole machine was busy. */
     readonly machineMs: number;
+    /** The PostgreSQL backends whose CPU was counted (null on PGlite): /proc counts each in 10 ms ticks. */
+    readonly postgresBackends: number | null;
     /**
      * CPU ms per request: this process (the server under test), the PostgreSQL backends serving
      * its database (null on PGlite, which runs in this process), the load generator (null under

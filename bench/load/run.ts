@@ -302,6 +302,7 @@ async function runScenario(name: ScenarioName, settings: Settings, running: Runn
       requests,
       wallMs: used.wallMs,
       machineMs: used.machineMs,
+      postgresBackends: used.postgresBackends,
       perRequest: { server: per(used.serverMs), postgres: used.postgresMs === null ? null : per(used.postgresMs), generator: run.generatorCpuMs === null ? null : per(run.generatorCpuMs), machine: per(used.machineMs) },
     },
   };
