@@ -58,11 +58,20 @@ function statementText(table: PgTable, given: readonly (readonly [string, Column
   return text;
 }
 
+/** Each table's columns, by their key in drizzle's schema: read on every insert, listed once. */
+const columnLists = new WeakMap<PgTable, readonly (readonly [string, Column])[]>();
+
+function columnsOf(table: PgTable): readonly (readonly [string, Column])[] {
+  let columns = columnLists.get(table);
+  if (columns === undefined) columnLists.set(table, (columns = Object.entries(getTableColumns(table)) as [string, Column][]));
+  return columns;
+}
+
 /** Inserts `rows` and answers the rows written, as drizzle's `.returning()` would. */
 export async function insertRows<T extends PgTable>(tx: DbExecutor, table: T, rows: readonly InferInsertModel<T>[], options: InsertRowsOptions = {}): Promise<InferSelectModel<T>[]> {
   const result = await sendInsert(tx, table, rows, options, true);
   if (result === null) return [];
-  const columns = Object.entries(getTableColumns(table)) as [string, Column][];
+  const columns = columnsOf(table);
   return rowsOf<Record<string, unknown>>(result).map((written) => {
     const row: Record<string, unknown> = {};
     for (const [key, column] of columns) {
@@ -89,8 +98,7 @@ async function sendInsert<T extends PgTable>(tx: DbExecutor, table: T, rows: rea
     if (options.onlyIf !== undefined) throw new Error(`inserting into ${getTableName(table)}: a guarded insert of no rows would skip its guard`);
     return null;
   }
-  const columns = Object.entries(getTableColumns(table)) as [string, Column][];
-  const given = columns.filter(([key]) => rows.some((row) => (row as Record<string, unknown>)[key] !== undefined));
+  const given = columnsOf(table).filter(([key]) => rows.some((row) => (row as Record<string, unknown>)[key] !== undefined));
   const document = rows.map((row) => {
     const values: Record<string, unknown> = {};
     for (const [key, column] of given) {

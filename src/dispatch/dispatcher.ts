@@ -52,8 +52,8 @@ export interface DispatchTuning {
    * after the one before. At a steady rate, the steps and outcomes coming due meanwhile share the
    * next one's transaction instead of each having its own; an idle gateway waits for nothing.
    * Alerts and their first sends never wait on it; a failover to the next channel waits for the
-   * failed send's record, so up to this long more. 25 ms: a step
-   * fires at most that late for it, nothing beside a ladder's minutes; at 200 pages/s
+   * failed send's record, so up to this long more. 25 ms: a step fires at most that late for
+   * it, nothing beside a ladder's minutes; at 200 pages/s
    * (bench/README.md, "Dispatch") transactions a page 4.6 → 2.2 and the gateway's CPU a page
    * 3.7 → 3.0 ms, PostgreSQL's 2.1 → 1.5 ms.
    */
