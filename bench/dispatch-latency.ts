@@ -26,7 +26,7 @@ import { distribution, ms, ratio, table, type Distribution } from './dispatch-la
 import { createScratchDatabase } from './databases.js';
 import { startDrillGateway, wallClock } from './drill-gateway.js';
 import { cpuMark, cpuSince } from './cpu.js';
-import { backgroundShare, codeVersion, writeResults } from './machine.js';
+import { backgroundShare, codeVersion, nodeAndFlags, nodeFlags, writeResults } from './machine.js';
 
 // ── settings ────────────────────────────────────────────────────────────────────────────────
 
@@ -416,7 +416,7 @@ async function runGateway(databaseUrl: string, settings: Settings, probe: postgr
 // ── report ──────────────────────────────────────────────────────────────────────────────────
 
 interface Report {
-  readonly machine: { readonly cpu: string; readonly cores: number; readonly idleCpu: number; readonly code: string; readonly node: string; readonly platform: string; readonly postgres: string; readonly date: string };
+  readonly machine: { readonly cpu: string; readonly cores: number; readonly idleCpu: number; readonly code: string; readonly node: string; readonly nodeFlags: readonly string[]; readonly platform: string; readonly postgres: string; readonly date: string };
   readonly settings: Settings & { readonly server: string };
   readonly baseline: BaselineResult;
   readonly gateway: GatewayResult;
@@ -445,7 +445,7 @@ function markdown(r: Report): string {
   return [
     '## Dispatch latency on PostgreSQL',
     '',
-    `Machine: ${r.machine.cpu} (${r.machine.cores} cores), Node ${r.machine.node}, ${r.machine.platform}, PostgreSQL ${r.machine.postgres}; code ${r.machine.code}; run ${r.machine.date}.`,
+    `Machine: ${r.machine.cpu} (${r.machine.cores} cores), Node ${nodeAndFlags(r.machine)}, ${r.machine.platform}, PostgreSQL ${r.machine.postgres}; code ${r.machine.code}; run ${r.machine.date}.`,
     '',
     `Load: ${s.rate} alerts/s open loop (each request leaves at its planned instant), ${s.warmupS} s warm-up then ${s.durationS} s measured, ` +
       `the same generator (a child process, ${s.client === 'http' ? 'node:http' : 'fetch'} with keep-alive) for both targets; ${s.poolSize} database connections each. ` +
@@ -553,6 +553,7 @@ async function main(): Promise<void> {
         idleCpu,
         code: codeVersion(),
         node: process.version,
+        nodeFlags: nodeFlags(),
         platform: `${os.platform()} ${os.arch()}`,
         postgres: version?.server_version ?? 'unknown',
         date: new Date().toISOString(),

@@ -16,6 +16,26 @@ export function codeVersion(): string {
   }
 }
 
+/**
+ * The Node and V8 flags this process runs under (NODE_OPTIONS's too), loaders left out (tsx's
+ * `--require` and `--import`): the garbage collector's settings move the figures.
+ */
+export function nodeFlags(): string[] {
+  const given = [...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/), ...process.execArgv].filter((a) => a !== '');
+  const flags: string[] = [];
+  for (let i = 0; i < given.length; i++) {
+    const flag = given[i]!;
+    if (flag === '--require' || flag === '--import') i++;
+    else if (!flag.startsWith('--require=') && !flag.startsWith('--import=') && !flags.includes(flag)) flags.push(flag);
+  }
+  return flags;
+}
+
+/** "v20.20.2 (--max-semi-space-size=64)": a report's Node, as its machine line states it. */
+export function nodeAndFlags(machine: { readonly node: string; readonly nodeFlags: readonly string[] }): string {
+  return machine.nodeFlags.length === 0 ? machine.node : `${machine.node} (${machine.nodeFlags.join(' ')})`;
+}
+
 /** CPU ms the whole machine has been busy: from /proc/stat on Linux (softirq included: loopback networking is counted there), else os.cpus(). */
 export function machineBusyMs(): number {
   try {

@@ -2,6 +2,7 @@
 // per scenario the requests of each target on each database, the gateway against its baseline,
 // the gateway's own figures from /metrics, the thresholds, and the issue's aims.
 import { ms, ratio, table } from '../dispatch-latency/stats.js';
+import { nodeAndFlags } from '../machine.js';
 import type { GatewayFigures, GatewayGaugeValues, LatencyFigures } from './prometheus.js';
 import type { PhaseFigures, ScenarioName } from './scenario.js';
 import type { ThresholdResult } from './thresholds.js';
@@ -76,6 +77,8 @@ export interface LoadReport {
     /** % of one core busy in the second before the run. */
     readonly busyBefore: number;
     readonly node: string;
+    /** Node and V8 flags the process (both targets) ran under: `npm run bench` sets the young generation's size as `npm start` does. */
+    readonly nodeFlags: readonly string[];
     readonly platform: string;
     readonly postgres: string | null;
     readonly pglite: string | null;
@@ -222,7 +225,7 @@ export function markdown(r: LoadReport): string {
   const lines: string[] = [
     '## Load: the scenarios against the gateway and a one-row baseline (`npm run bench`)',
     '',
-    `Machine: ${m.cpu} (${m.cores} cores, ${m.busyBefore.toFixed(0)}% of one core busy before the run), Node ${m.node}, ${m.platform}` +
+    `Machine: ${m.cpu} (${m.cores} cores, ${m.busyBefore.toFixed(0)}% of one core busy before the run), Node ${nodeAndFlags(m)}, ${m.platform}` +
       `${m.postgres === null ? '' : `, PostgreSQL ${m.postgres}`}${m.pglite === null ? '' : `, PGlite ${m.pglite}`}; code ${m.code}; run ${m.date}.`,
     '',
     `Load: ${s.runner === 'k6' ? 'k6' : 'the Node load generator (k6 is not on PATH): open loops for constant-arrival-rate, closed loops for shared-iterations, in a child process, node:http with keep-alive'}; ` +

@@ -37,7 +37,7 @@ import { evaluateThresholds, type MetricValues } from './thresholds.js';
 import { createScratchDatabase } from '../databases.js';
 import { startDrillGateway, wallClock } from '../drill-gateway.js';
 import { cpuMark, cpuSince, type CpuMark } from '../cpu.js';
-import { backgroundShare, codeVersion, writeResults } from '../machine.js';
+import { backgroundShare, codeVersion, nodeFlags, writeResults } from '../machine.js';
 
 // ── settings ────────────────────────────────────────────────────────────────────────────────
 
@@ -372,6 +372,8 @@ async function main(): Promise<void> {
       cores: os.cpus().length,
       busyBefore: idle,
       node: process.version,
+      // Flags the targets ran under (the young generation's size, from package.json's script): both targets share this process.
+      nodeFlags: nodeFlags(),
       platform: `${os.platform()} ${os.arch()}`,
       postgres: postgresVersion,
       pglite: pgliteVersion,

@@ -59,6 +59,9 @@ describe(`npm run bench (${testDriver}, scale ${scale})`, () => {
     const report = JSON.parse(readFileSync(join(out, 'load.json'), 'utf8')) as LoadReport;
     expect(report.breaks).toEqual([]);
     expect(report.settings).toMatchObject({ runner: 'node', scale, databases: [testDriver] });
+    // Both targets ran under the young generation `npm start` gives the gateway (package.json), and the report says so.
+    expect(report.machine.nodeFlags).toContain('--max-semi-space-size=64');
+    expect(readFileSync(join(out, 'load.md'), 'utf8')).toMatch(/Node v[\d.]+ \([^)]*--max-semi-space-size=64[^)]*\)/);
     const names = Object.keys(scenarios) as (keyof typeof scenarios)[];
     expect(report.results.map((r) => `${r.target} ${r.database} ${r.scenario}`)).toEqual(
       (['baseline', 'gateway'] as const).flatMap((target) => names.map((name) => `${target} ${testDriver} ${name}`)),
